@@ -1,0 +1,24 @@
+"""Built-in component kinds. Importing this package registers them.
+
+A new kind is a module here that calls :func:`arch.registry.register_kind`; parameters whose constraints span
+several values add a function to :data:`CROSS_CHECKS` returning ``(key, message)`` for the first problem.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+CrossCheck = Callable[[dict[str, Any]], "tuple[str, str] | None"]
+CROSS_CHECKS: dict[str, list[CrossCheck]] = {}
+
+
+def cross_check(*impls: str):
+    def deco(fn: CrossCheck) -> CrossCheck:
+        for impl in impls:
+            CROSS_CHECKS.setdefault(impl, []).append(fn)
+        return fn
+
+    return deco
+
+
+from arch.kinds import common, dram, pim, processors  # noqa: E402,F401  (registration side effects)

@@ -1,0 +1,55 @@
+"""The ``archsim`` command line. Subcommands live in :mod:`archsim.commands`, one module each.
+
+A user mistake (an :class:`~archsim.errors.ArchsimError`) prints one line to stderr and exits with status 2;
+there is never a traceback for one. ``ARCHSIM_DEBUG=1`` re-raises for developers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from archsim.errors import ArchsimError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own usage errors also exit 2, on one line
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from archsim.commands import COMMAND_MODULES
+
+    parser = _Parser(prog="archsim", description="Model hardware accelerators: architectures, workloads, "
+                     "cycle-accurate simulation, paper reproduction.")
+    parser.add_argument("--version", action="version", version="archsim 0.1.0")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module in COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        rc = args.func(args)
+    except ArchsimError as exc:
+        if os.environ.get("ARCHSIM_DEBUG"):
+            raise
+        print(f"archsim: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("archsim: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    return int(rc or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,8 @@
+"""CLI subcommands. Each module has ``register(subparsers)`` that adds its parser and sets ``func``.
+
+To add a subcommand, write a module here and append it to :data:`COMMAND_MODULES`.
+"""
+
+from archsim.commands import info
+
+COMMAND_MODULES = [info]

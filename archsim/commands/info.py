@@ -1,0 +1,144 @@
+"""``archsim list | validate | show | workload | demo``: look at architectures and workloads."""
+
+from __future__ import annotations
+
+import json
+
+from archsim.errors import ArchsimError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("list", help="list shipped architectures, component kinds and workload models")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("validate", help="validate architecture YAML files (exit 2 on the first error)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("show", help="resolved parameters of an architecture, with their sources")
+    p.add_argument("arch", metavar="ARCH", help="shipped name (pim_gpt) or path to a YAML file")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("workload", help="op counts, FLOPs and bytes of a model's prefill or decode")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("--prompt", type=int, default=64, help="prompt length in tokens (default 64)")
+    p.add_argument("--tokens", type=int, default=1, help="generated tokens (default 1)")
+    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--phase", choices=("decode", "prefill"), default="decode")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_workload)
+
+    p = sub.add_parser("demo", help="the main job of `make demo`")
+    p.add_argument("--out", default="reports", help="directory for reports (default: reports/)")
+    p.set_defaults(func=cmd_demo)
+
+
+def overrides(items: list[str]) -> dict:
+    from arch import parse_override
+
+    return dict(parse_override(i) for i in items)
+
+
+def cmd_list(args) -> int:
+    import arch
+    import workloads
+
+    print("architectures (arch/specs):")
+    for name in arch.spec_names():
+        spec = arch.load(name)
+        print(f"  {name:<16} {spec.family:<10} {spec.description or ''}")
+    print("component kinds:")
+    for name in arch.kind_names():
+        print(f"  {name:<16} {arch.get_kind(name).doc}")
+    print("workload models:")
+    for name in workloads.list_models():
+        cfg = workloads.get_model(name)
+        print(f"  {name:<16} {cfg.param_count() / 1e9:7.3f} B parameters")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    import arch
+
+    for f in args.files:
+        spec = arch.load(f, set=overrides(args.set))
+        n = len(spec.parameters())
+        print(f"{f}: ok ({spec.name}, family {spec.family}, {sum(1 for _ in spec.walk())} components, "
+              f"{n} parameters)")
+    return 0
+
+
+def cmd_show(args) -> int:
+    import arch
+
+    spec = arch.load(args.arch, set=overrides(args.set))
+    rows = spec.parameters()
+    if args.json:
+        print(json.dumps({"name": spec.name, "family": spec.family, "file": spec.file,
+                          "extends": list(spec.chain[1:]), "parameters": rows}, indent=2, default=str))
+        return 0
+    print(f"{spec.name} ({spec.family}) from {spec.file}")
+    if spec.chain[1:]:
+        print("  extends: " + " -> ".join(spec.chain[1:]))
+    if spec.overrides:
+        print("  overrides: " + ", ".join(f"{k}={v}" for k, v in spec.overrides.items()))
+    width = max(len(r["path"]) for r in rows)
+    for r in rows:
+        value = r["value"]
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items()) or "{}"
+        print(f"  {r['path']:<{width}}  {str(value):<14} {r['source']}")
+    return 0
+
+
+def cmd_workload(args) -> int:
+    import workloads
+
+    model = workloads.model(args.model)
+    if args.phase == "decode":
+        w = model.decode(prompt=args.prompt, tokens=args.tokens, batch=args.batch)
+    else:
+        w = model.prefill(prompt=args.prompt, batch=args.batch)
+    totals = w.totals()
+    if args.json:
+        print(json.dumps({"model": args.model, "phase": args.phase, "prompt": args.prompt,
+                          "tokens": args.tokens, "batch": args.batch, **totals}, indent=2, default=float))
+        return 0
+    cfg = w.model
+    print(f"{args.model}: {cfg.param_count() / 1e9:.3f} B parameters "
+          f"({cfg.param_count(with_embeddings=False) / 1e9:.3f} B without embeddings)")
+    print(f"{args.phase}: prompt {args.prompt} tokens, {args.tokens} generated, batch {args.batch}")
+    for key, value in totals.items():
+        unit = "" if key == "ops" else (" FLOP" if "flop" in key else " bytes")
+        print(f"  {key:<16} {value:>22,.0f}{unit}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    """Validate and summarize every shipped architecture and a GPT-2 workload (later: reproduce all)."""
+    import arch
+
+    print("== architectures ==")
+    for name in arch.spec_names():
+        spec = arch.load(name)
+        print(f"{name:<16} ok: {spec.family:<8} {len(spec.parameters()):3d} parameters, "
+              f"fingerprint {spec.fingerprint()}")
+
+    class _W:  # reuse the workload summary
+        model, prompt, tokens, batch, phase, json = "gpt2-xl", 64, 1024, 1, "decode", False
+
+    print("\n== workload ==")
+    cmd_workload(_W)
+    from archsim.commands import COMMAND_MODULES
+
+    for module in COMMAND_MODULES:
+        hook = getattr(module, "demo", None)
+        if hook is not None:
+            try:
+                hook(args)
+            except ArchsimError:
+                raise
+    return 0
