@@ -1,0 +1,126 @@
+"""The Python front door: ``simulate(spec, workload) -> Result``.
+
+    import archsim
+    r = archsim.simulate("t4", "gpt2-xl", prompt=64, tokens=16)
+    r.cycles, r.seconds, r.energy_joules
+    r.table()          # pandas DataFrame, one row per component
+    r.to_json()        # the same as JSON, with units in every key
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import pandas as pd
+
+from archsim.errors import ArchsimError
+
+
+def workload(model: str, *, phase: str = "decode", prompt: int = 64, tokens: int = 1, batch: int = 1):
+    """A workload from the zoo by name: ``workload("gpt2-xl", prompt=64, tokens=1024)``."""
+    import workloads
+
+    m = workloads.model(model)
+    if phase == "decode":
+        return m.decode(prompt=prompt, tokens=tokens, batch=batch)
+    if phase == "prefill":
+        return m.prefill(prompt=prompt, batch=batch)
+    raise ArchsimError(f"unknown phase {phase!r}; expected decode or prefill", key="phase")
+
+
+@dataclass
+class Result:
+    """What a simulation reports. Cycles are in the clock named by ``clock``; seconds are exact from ticks."""
+
+    arch: str
+    workload: str
+    mode: str
+    clock: str
+    clock_mhz: float
+    cycles: int
+    seconds: float
+    energy_joules: float
+    components: dict[str, dict[str, Any]]
+    energy_pj: dict[str, dict[str, float]]
+    commands: int
+    blocks_simulated: int
+    blocks_reused: int
+    extra: dict[str, Any]
+    trace: dict | None = None
+
+    def table(self) -> pd.DataFrame:
+        """One row per component: clock, busy cycles, utilization, energy (pJ), and its command counters."""
+        rows = []
+        for name, c in self.components.items():
+            e = self.energy_pj.get(name, {})
+            rows.append({"component": name, "impl": c["impl"], "clock_mhz": c["clock_mhz"],
+                         "busy_cycles": c["busy_cycles"], "utilization": c["utilization"],
+                         "dynamic_energy_pj": e.get("dynamic_pj", 0.0), "static_energy_pj": e.get("static_pj", 0.0),
+                         "energy_pj": e.get("dynamic_pj", 0.0) + e.get("static_pj", 0.0)})
+        return pd.DataFrame(rows).set_index("component")
+
+    def summary(self) -> str:
+        lines = [f"{self.arch} running {self.workload} ({self.mode} mode)",
+                 f"  time    {self.cycles:,} cycles of the {self.clock} clock ({self.clock_mhz:g} MHz) = "
+                 f"{self.seconds * 1e3:.6g} ms",
+                 f"  energy  {self.energy_joules * 1e3:.6g} mJ",
+                 f"  work    {self.commands:,} commands; {self.blocks_simulated:,} blocks simulated, "
+                 f"{self.blocks_reused:,} reused"]
+        for key, value in self.extra.items():
+            lines.append(f"  {key:<7} {value}")
+        lines.append("  per component:")
+        for name, c in self.components.items():
+            e = self.energy_pj.get(name, {})
+            lines.append(f"    {name:<10} {c['impl']:<10} busy {c['busy_cycles']:>14,} cycles @ {c['clock_mhz']:g} MHz"
+                         f"  util {c['utilization'] * 100:6.2f}%  energy "
+                         f"{(e.get('dynamic_pj', 0) + e.get('static_pj', 0)) * 1e-9:.6g} mJ")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"arch": self.arch, "workload": self.workload, "mode": self.mode, "cycles": self.cycles,
+                "clock": self.clock, "clock_mhz": self.clock_mhz, "seconds": self.seconds,
+                "energy_joules": self.energy_joules, "commands": self.commands,
+                "blocks_simulated": self.blocks_simulated, "blocks_reused": self.blocks_reused,
+                "components": {n: {**c, "energy_pj": self.energy_pj.get(n, {})} for n, c in self.components.items()},
+                "extra": self.extra}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False, default=_jsonable)
+
+
+def _jsonable(x):
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def simulate(spec, workload, *, mode: str = "burst", trace: bool = False,
+             progress: Callable[[int, int], None] | None = None, set: dict | None = None,  # noqa: A002
+             prompt: int = 64, tokens: int = 1, batch: int = 1, phase: str = "decode", **options) -> Result:
+    """Map and simulate in one call.
+
+    ``spec`` is an :class:`arch.ArchSpec`, a shipped name or a YAML path; ``workload`` a
+    :class:`workloads.Workload` or a zoo model name (then ``prompt``/``tokens``/``batch``/``phase`` apply).
+    ``options`` go to the mapper's lowering.
+    """
+    import arch
+    import mapper
+    from cyclesim.run import run
+
+    if not isinstance(spec, arch.ArchSpec):
+        spec = arch.load(spec, set=set)
+    elif set:
+        spec = spec.with_overrides(set)
+    if isinstance(workload, str):
+        workload = globals()["workload"](workload, phase=phase, prompt=prompt, tokens=tokens, batch=batch)
+    program = mapper.compile(workload, spec, **options)
+    sim = run(program, spec, mode=mode, trace=trace, progress=progress)
+    energy_pj = sum(v.get("dynamic_pj", 0.0) + v.get("static_pj", 0.0) for v in sim.energy_pj.values())
+    return Result(arch=spec.name, workload=repr(workload), mode=mode, clock=sim.reference_clock,
+                  clock_mhz=sim.clocks_mhz[sim.reference_clock], cycles=sim.cycles, seconds=sim.seconds,
+                  energy_joules=energy_pj * 1e-12, components=sim.components, energy_pj=sim.energy_pj,
+                  commands=sim.commands, blocks_simulated=sim.blocks_simulated, blocks_reused=sim.blocks_reused,
+                  extra={**program.meta.get("report", {}), **sim.extra}, trace=sim.trace)

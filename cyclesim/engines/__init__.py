@@ -1,0 +1,61 @@
+"""Engine timing models, registered by the ``impl`` name of the architecture component they model.
+
+An engine model turns one :class:`~cyclesim.program.Command` into a duration in its own clock's cycles and a
+dynamic energy in picojoules. Models are stateless between blocks (the simulator relies on that to reuse the
+result of identical blocks). A new hardware behaviour is a new model class decorated with ``@engine_model``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from archsim.errors import SimulationError
+
+ENGINE_MODELS: dict[str, type["EngineModel"]] = {}
+
+
+def engine_model(*impls: str):
+    def deco(cls):
+        for impl in impls:
+            if impl in ENGINE_MODELS:
+                raise ValueError(f"engine model for {impl!r} registered twice")
+            ENGINE_MODELS[impl] = cls
+        return cls
+
+    return deco
+
+
+class EngineModel:
+    """Base class. ``params`` are the component's resolved parameters; ``clock_mhz`` its clock."""
+
+    clock_key = "freq_mhz"
+
+    def __init__(self, name: str, impl: str, params: dict[str, Any]):
+        self.name = name
+        self.impl = impl
+        self.params = params
+
+    @property
+    def clock_mhz(self) -> float:
+        return self.params[self.clock_key]
+
+    @property
+    def static_mw(self) -> float:
+        return 0.0
+
+    def cost(self, op: str, work: dict[str, Any]) -> tuple[int, float]:
+        """``(cycles, dynamic_pj)`` of one command."""
+        raise NotImplementedError
+
+    def unsupported(self, op: str) -> SimulationError:
+        return SimulationError(f"engine {self.name!r} ({self.impl}) cannot execute op {op!r}")
+
+
+def model_for(name: str, impl: str, params: dict[str, Any]) -> EngineModel:
+    from cyclesim.engines import processors  # noqa: F401  (registers the built-in models)
+
+    cls = ENGINE_MODELS.get(impl)
+    if cls is None:
+        raise SimulationError(f"no engine model is registered for impl {impl!r} (component {name!r}); "
+                              f"registered: {', '.join(sorted(ENGINE_MODELS))}")
+    return cls(name, impl, params)

@@ -1,0 +1,71 @@
+"""The mapper's output and the simulator's input: commands per engine with dependencies, no timing.
+
+A :class:`Program` is a sequence of :class:`Block` objects separated by barriers (every engine drains before the
+next block starts). A block's ``key`` says which blocks are identical: two blocks with the same key, started
+from the same (quiescent) engine state, take the same time and produce the same counters, so the simulator
+runs the first and reuses its result for the rest (burst mode). A block with ``key=None`` is always simulated.
+
+Commands are plain data: which engine, what operation, the amount of work as numbers (``flops``, ``bytes``,
+``elements`` ...), and the indices (within the block) of the commands it waits for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Hashable, Iterable, Iterator
+
+from archsim.errors import SimulationError
+
+
+@dataclass(slots=True)
+class Command:
+    engine: str
+    op: str
+    work: dict[str, Any]
+    deps: tuple[int, ...] = ()
+    label: str = ""
+
+
+@dataclass(slots=True)
+class Block:
+    commands: list[Command]
+    key: Hashable | None = None
+    label: str = ""
+
+    def add(self, engine: str, op: str, work: dict[str, Any], deps: Iterable[int] = (), label: str = "") -> int:
+        """Append a command; returns its index for use in later ``deps``."""
+        deps = tuple(deps)
+        n = len(self.commands)
+        for d in deps:
+            if not 0 <= d < n:
+                raise SimulationError(f"block {self.label!r}: command {n} depends on {d}, which is not before it")
+        self.commands.append(Command(engine, op, work, deps, label or op))
+        return n
+
+
+@dataclass
+class Program:
+    """``engines`` maps an engine name in the program to the component path in the architecture spec."""
+
+    engines: dict[str, str]
+    blocks: list[Block] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def block(self, key: Hashable | None = None, label: str = "") -> Block:
+        b = Block([], key, label)
+        self.blocks.append(b)
+        return b
+
+    def commands(self) -> Iterator[Command]:
+        for b in self.blocks:
+            yield from b.commands
+
+    def __len__(self) -> int:
+        return sum(len(b.commands) for b in self.blocks)
+
+    def validate(self) -> None:
+        for b in self.blocks:
+            for c in b.commands:
+                if c.engine not in self.engines:
+                    raise SimulationError(f"command {c.label!r} runs on unknown engine {c.engine!r}; "
+                                          f"program engines: {', '.join(self.engines)}")

@@ -1,0 +1,58 @@
+"""Lowering for GPU and CPU baselines: one kernel (operator) per workload op, in program order.
+
+The framework these baselines stand for (eager PyTorch / HuggingFace at batch 1) launches a fixed number of
+kernels per op; ``KERNELS_PER_OP`` holds those counts as assumptions a user can see and change. Each layer of
+each step is a block whose key is the layer's signature, so identical layers are simulated once in burst mode.
+"""
+
+from __future__ import annotations
+
+from cyclesim.program import Program
+from mapper import lowering
+
+# [assumed] kernels launched per op by an eager framework (HF GPT-2 at batch 1): attention is QK^T, scale/mask,
+# softmax, PV and the head reshapes; a fused GEMM+bias is one kernel; KV append is a cat/copy.
+KERNELS_PER_OP = {"gemm": 1, "mpgemm": 2, "attention": 6, "softmax": 1, "layernorm": 1, "rmsnorm": 2, "gelu": 1,
+                  "silu": 1, "relu": 1, "elementwise": 1, "embedding": 2, "kv_append": 2, "rope": 4}
+TENSOR_OPS = {"gemm", "mpgemm", "attention"}
+
+
+def _work(op) -> dict:
+    kind = op.kind
+    math = getattr(op, "a_dtype", None) or getattr(op, "dtype", None) or "fp16"
+    return {"flops": op.flops(), "bytes": op.bytes_read() + op.bytes_written(), "math": math,
+            "tensor": kind in TENSOR_OPS, "kernels": KERNELS_PER_OP.get(kind, 1)}
+
+
+def _lower(workload, spec, engine: str) -> Program:
+    comp = next(c for c in spec.walk() if c.impl in ("GPU", "CPU"))
+    program = Program(engines={engine: comp.path}, meta={"reference_clock": engine, "workload": repr(workload)})
+    for step in workload.steps():
+        graph = step.graph
+        layers = set(graph.layers())
+        current_layer = None
+        block = None
+        prev = None
+        for name in graph.topo():
+            attrs = graph.attrs(name)
+            layer = attrs.get("layer")
+            if layer != current_layer or block is None:
+                key = ("layer", graph.layer_signature(layer)) if layer in layers else None
+                block = program.block(key=key, label=f"step{step.index}.L{layer}" if layer is not None
+                                      else f"step{step.index}.{name}")
+                current_layer = layer
+                prev = None
+            op = graph.op(name)
+            idx = block.add(engine, op.kind, _work(op), deps=() if prev is None else (prev,), label=name)
+            prev = idx
+    return program
+
+
+@lowering("gpu")
+def lower_gpu(workload, spec, **_options) -> Program:
+    return _lower(workload, spec, "gpu")
+
+
+@lowering("cpu")
+def lower_cpu(workload, spec, **_options) -> Program:
+    return _lower(workload, spec, "cpu")

@@ -1,0 +1,52 @@
+"""simulate(): the two fidelities agree exactly, results are deterministic, the baseline model is a roofline."""
+
+import pytest
+
+import arch
+import archsim
+import mapper
+import workloads
+from cyclesim.run import run
+
+
+def test_burst_equals_command_mode_exactly():
+    w = workloads.gpt("gpt2-medium").decode(prompt=16, tokens=6)
+    for name in ("t4", "xeon_gold_6154"):
+        a = archsim.simulate(name, w, mode="burst")
+        b = archsim.simulate(name, w, mode="command")
+        assert a.blocks_reused > 0 and b.blocks_reused == 0
+        assert (a.cycles, a.seconds, a.components, a.energy_pj) == (b.cycles, b.seconds, b.components, b.energy_pj)
+
+
+def test_deterministic_json():
+    a = archsim.simulate("t4", "gpt2-small", tokens=3).to_json()
+    b = archsim.simulate("t4", "gpt2-small", tokens=3).to_json()
+    assert a == b
+
+
+def test_gpu_kernel_time_is_overhead_plus_roofline():
+    spec = arch.load("t4")
+    w = workloads.gpt("gpt2-small").decode(prompt=4, tokens=1)
+    program = mapper.compile(w, spec)
+    p = spec.component("gpu").params
+    expected_s = 0.0
+    for cmd in program.commands():
+        peak = (p["fp16_tensor_tflops"] if cmd.work["tensor"] else p["fp32_tflops"]) * 1e12
+        t = cmd.work["kernels"] * p["kernel_overhead_us"] * 1e-6 + max(
+            cmd.work["flops"] / peak, cmd.work["bytes"] / (p["memory_bw_gb_per_s"] * 1e9 * p["achieved_bw_fraction"]))
+        expected_s += -(-t * 1590e6 // 1) / 1590e6
+    res = run(program, spec)
+    assert res.seconds == pytest.approx(expected_s, rel=1e-9)
+
+
+def test_overrides_change_the_answer_in_the_expected_direction():
+    slow = archsim.simulate("t4", "gpt2-xl", tokens=1, set={"gpu.memory_bw_gb_per_s": 160})
+    fast = archsim.simulate("t4", "gpt2-xl", tokens=1)
+    assert slow.seconds > fast.seconds * 1.3  # GEMV-bound decode is bandwidth-bound
+
+
+def test_table_has_units():
+    t = archsim.simulate("t4", "gpt2-small", tokens=1).table()
+    assert list(t.columns) == ["impl", "clock_mhz", "busy_cycles", "utilization", "dynamic_energy_pj",
+                               "static_energy_pj", "energy_pj"]
+    assert t.loc["gpu", "utilization"] == pytest.approx(1.0)
