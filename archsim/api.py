@@ -15,16 +15,21 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from archsim import units
 from archsim.errors import ArchsimError
 
 
-def workload(model: str, *, phase: str = "decode", prompt: int = 64, tokens: int = 1, batch: int = 1):
-    """A workload from the zoo by name: ``workload("gpt2-xl", prompt=64, tokens=1024)``."""
+def workload(model: str, *, phase: str = "decode", prompt: int = 64, tokens: int = 1, batch: int = 1,
+             beyond_context: bool = True):
+    """A workload from the zoo by name: ``workload("gpt2-xl", prompt=64, tokens=1024)``.
+
+    Decode may run past the model's context (timing studies do); the result's ``extra["note"]`` says so.
+    """
     import workloads
 
     m = workloads.model(model)
     if phase == "decode":
-        return m.decode(prompt=prompt, tokens=tokens, batch=batch)
+        return m.decode(prompt=prompt, tokens=tokens, batch=batch, beyond_context=beyond_context)
     if phase == "prefill":
         return m.prefill(prompt=prompt, batch=batch)
     raise ArchsimError(f"unknown phase {phase!r}; expected decode or prefill", key="phase")
@@ -64,8 +69,8 @@ class Result:
     def summary(self) -> str:
         lines = [f"{self.arch} running {self.workload} ({self.mode} mode)",
                  f"  time    {self.cycles:,} cycles of the {self.clock} clock ({self.clock_mhz:g} MHz) = "
-                 f"{self.seconds * 1e3:.6g} ms",
-                 f"  energy  {self.energy_joules * 1e3:.6g} mJ",
+                 f"{units.seconds(self.seconds)}",
+                 f"  energy  {units.joules(self.energy_joules)}",
                  f"  work    {self.commands:,} commands; {self.blocks_simulated:,} blocks simulated, "
                  f"{self.blocks_reused:,} reused"]
         for key, value in self.extra.items():
@@ -75,7 +80,7 @@ class Result:
             e = self.energy_pj.get(name, {})
             lines.append(f"    {name:<10} {c['impl']:<10} busy {c['busy_cycles']:>14,} cycles @ {c['clock_mhz']:g} MHz"
                          f"  util {c['utilization'] * 100:6.2f}%  energy "
-                         f"{(e.get('dynamic_pj', 0) + e.get('static_pj', 0)) * 1e-9:.6g} mJ")
+                         f"{units.joules((e.get('dynamic_pj', 0) + e.get('static_pj', 0)) * 1e-12)}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -123,4 +128,6 @@ def simulate(spec, workload, *, mode: str = "burst", trace: bool = False,
                   clock_mhz=sim.clocks_mhz[sim.reference_clock], cycles=sim.cycles, seconds=sim.seconds,
                   energy_joules=energy_pj * 1e-12, components=sim.components, energy_pj=sim.energy_pj,
                   commands=sim.commands, blocks_simulated=sim.blocks_simulated, blocks_reused=sim.blocks_reused,
-                  extra={**program.meta.get("report", {}), **sim.extra}, trace=sim.trace)
+                  extra={**program.meta.get("report", {}), **sim.extra,
+                         **({"note": workload.context_note} if getattr(workload, "context_note", None) else {})},
+                  trace=sim.trace)

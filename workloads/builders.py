@@ -150,7 +150,7 @@ class Workload:
     GRAPH_CACHE_SIZE = 64
 
     def __init__(self, config: ModelConfig, phase: str, *, prompt: int, tokens: int, batch: int = 1,
-                 logits: str = "last"):
+                 logits: str = "last", beyond_context: bool = False):
         if phase not in PHASES:
             raise WorkloadError(f"phase = {phase!r}; expected one of: {', '.join(PHASES)}")
         if phase == "prefill":
@@ -163,6 +163,14 @@ class Workload:
         _require_int("batch", batch)
         if logits not in LOGITS:
             raise WorkloadError(f"logits = {logits!r}; expected one of: {', '.join(LOGITS)}")
+        self.context_note = None
+        if prompt + tokens > config.max_context and beyond_context:
+            # Timing studies (PIM-GPT's 1,024 generated tokens after a prompt) run past GPT-2's 1,024
+            # positions; the position table is extended so every step is well-formed. Numerics past the
+            # trained context are meaningless, which the note says.
+            self.context_note = (f"prompt + tokens = {prompt + tokens} exceeds the {config.max_context}-token "
+                                 f"context of {config.name}; the position table is extended for timing only")
+            config = config.replace(max_context=prompt + tokens)
         if prompt + tokens > config.max_context:
             raise WorkloadError(f"prompt + tokens = {prompt + tokens} exceeds max_context {config.max_context} of "
                                 f"model '{config.name}'; expected prompt + tokens <= {config.max_context}")
@@ -268,9 +276,14 @@ class Model:
     def __repr__(self) -> str:
         return f"Model({self.config.name!r})"
 
-    def decode(self, prompt: int, tokens: int, batch: int = 1) -> Workload:
-        """Generate ``tokens`` tokens per sequence after a ``prompt``-token context, one step per token."""
-        return Workload(self.config, "decode", prompt=prompt, tokens=tokens, batch=batch)
+    def decode(self, prompt: int, tokens: int, batch: int = 1, beyond_context: bool = False) -> Workload:
+        """Generate ``tokens`` tokens per sequence after a ``prompt``-token context, one step per token.
+
+        ``beyond_context=True`` allows ``prompt + tokens`` past the model's context (for timing studies): the
+        position table is extended and ``Workload.context_note`` says so.
+        """
+        return Workload(self.config, "decode", prompt=prompt, tokens=tokens, batch=batch,
+                        beyond_context=beyond_context)
 
     def prefill(self, prompt: int, batch: int = 1, logits: str = "last") -> Workload:
         """Process a ``prompt``-token context in one step (``logits='all'`` projects every position)."""

@@ -3,6 +3,6 @@
 To add a subcommand, write a module here and append it to :data:`COMMAND_MODULES`.
 """
 
-from archsim.commands import info, run
+from archsim.commands import info, reproduce, run
 
-COMMAND_MODULES = [info, run]
+COMMAND_MODULES = [info, run, reproduce]

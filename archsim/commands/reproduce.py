@@ -1,0 +1,44 @@
+"""``archsim reproduce TARGET|all``: paper headline numbers beside the model's."""
+
+from __future__ import annotations
+
+import time
+
+
+def register(sub) -> None:
+    p = sub.add_parser("reproduce", help="reproduce a paper's headline numbers (terminal table, CSV, PNG)")
+    p.add_argument("target", help="a target name or 'all' (see `archsim reproduce list`)")
+    p.add_argument("--out", default="reports", help="output directory (default: reports/)")
+    p.add_argument("--quick", action="store_true", help="fewer sweep points (for smoke tests)")
+    p.set_defaults(func=cmd_reproduce)
+
+
+def run_targets(targets: list[str], out: str, quick: bool) -> None:
+    from archsim import reproduce
+
+    for name in targets:
+        t0 = time.monotonic()
+        report = reproduce.build(name, quick=quick)
+        print(report.render())
+        paths = report.write(out)
+        print(f"\n[{name}: wrote {len(paths)} files under {out}/{name}/ in {time.monotonic() - t0:.1f} s]\n")
+
+
+def cmd_reproduce(args) -> int:
+    from archsim import reproduce
+
+    if args.target == "list":
+        for name in reproduce.names():
+            print(name)
+        return 0
+    targets = reproduce.names() if args.target == "all" else [args.target]
+    run_targets(targets, args.out, args.quick)
+    return 0
+
+
+def demo(args) -> None:
+    from archsim import reproduce
+
+    if reproduce.names():
+        print("\n== reproduce all ==")
+        run_targets(reproduce.names(), args.out, quick=False)

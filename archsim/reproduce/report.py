@@ -1,0 +1,110 @@
+"""The report a reproduce target produces: claims with ratios, tables, figures; rendered and written out."""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from archsim.io import write_bytes_atomic, write_text_atomic
+
+
+@dataclass
+class Claim:
+    """One published number beside the model's. ``paper`` may be a range ``(lo, hi)``."""
+
+    name: str
+    paper: float | tuple[float, float] | None
+    model: float | tuple[float, float] | None
+    unit: str
+    note: str = ""
+    source: str = ""
+
+    def ratio(self) -> str:
+        """model / paper (ranges: per end), or a dash."""
+        if self.paper is None or self.model is None:
+            return "-"
+        p = self.paper if isinstance(self.paper, tuple) else (self.paper,)
+        m = self.model if isinstance(self.model, tuple) else (self.model,)
+        if len(p) != len(m):
+            m = (min(m), max(m)) if len(p) == 2 else m
+        return " / ".join("-" if not pv else f"{mv / pv:.2f}" for pv, mv in zip(p, m))
+
+    def agrees(self, tolerance: float = 0.25) -> bool:
+        """Within ``tolerance`` (relative) at every end; used to flag disagreement, never to tune."""
+        if self.paper is None or self.model is None:
+            return True
+        p = self.paper if isinstance(self.paper, tuple) else (self.paper,)
+        m = self.model if isinstance(self.model, tuple) else (self.model,)
+        if len(p) != len(m):
+            m = (min(m), max(m)) if len(p) == 2 else m
+        return all(pv and abs(mv / pv - 1) <= tolerance for pv, mv in zip(p, m))
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, tuple):
+        return " to ".join(_fmt(x) for x in v)
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return str(v)
+    a = abs(v)
+    if a and (a >= 1e5 or a < 1e-2):
+        return f"{v:.3g}"
+    return f"{v:,.3g}" if a < 100 else f"{v:,.0f}"
+
+
+@dataclass
+class Report:
+    target: str
+    title: str
+    claims: list[Claim] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    figures: dict[str, object] = field(default_factory=dict)  # name -> matplotlib Figure
+    notes: list[str] = field(default_factory=list)
+
+    def claims_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"claim": c.name, "paper": _fmt(c.paper), "model": _fmt(c.model), "unit": c.unit,
+                              "ratio_model_over_paper": c.ratio(), "agrees_within_25pct": c.agrees(),
+                              "note": c.note, "source": c.source} for c in self.claims])
+
+    def render(self) -> str:
+        out = [f"== {self.title} =="]
+        if self.claims:
+            rows = [("claim", "paper", "model", "unit", "model/paper", "")]
+            for c in self.claims:
+                rows.append((c.name, _fmt(c.paper), _fmt(c.model), c.unit, c.ratio(),
+                             "" if c.agrees() else "DISAGREES"))
+            widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+            for i, r in enumerate(rows):
+                out.append("  ".join(s.ljust(w) for s, w in zip(r, widths)).rstrip())
+                if i == 0:
+                    out.append("  ".join("-" * w for w in widths))
+            notes = [(c.name, c.note) for c in self.claims if c.note]
+            if notes:
+                out.append("")
+                out.extend(f"* {name}: {note}" for name, note in notes)
+        for name, df in self.tables.items():
+            out.append(f"\n-- {name} --")
+            with pd.option_context("display.width", 160, "display.max_columns", 30, "display.max_rows", 200):
+                out.append(df.to_string(index=False))
+        if self.notes:
+            out.append("")
+            out.extend(f"note: {n}" for n in self.notes)
+        return "\n".join(out)
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """CSV per table (and the claims), PNG per figure, the rendered text; each written atomically."""
+        out = Path(out_dir) / self.target
+        paths = [write_text_atomic(out / "claims.csv", self.claims_frame().to_csv(index=False))]
+        for name, df in self.tables.items():
+            paths.append(write_text_atomic(out / f"{name}.csv", df.to_csv(index=False)))
+        for name, fig in self.figures.items():
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=120, bbox_inches="tight", metadata={"Software": None})
+            paths.append(write_bytes_atomic(out / f"{name}.png", buf.getvalue()))
+        paths.append(write_text_atomic(out / "report.txt", self.render() + "\n"))
+        return paths
