@@ -29,22 +29,18 @@ def _lower(workload, spec, engine: str) -> Program:
     program = Program(engines={engine: comp.path}, meta={"reference_clock": engine, "workload": repr(workload)})
     for step in workload.steps():
         graph = step.graph
-        layers = set(graph.layers())
-        current_layer = None
-        block = None
-        prev = None
+        current_layer = block = prev = None
         for name in graph.topo():
             attrs = graph.attrs(name)
-            layer = attrs.get("layer")
+            layer = attrs["layer"]
             if layer != current_layer or block is None:
-                key = ("layer", graph.layer_signature(layer)) if layer in layers else None
+                key = ("layer", graph.layer_signature(layer)) if layer is not None else None
                 block = program.block(key=key, label=f"step{step.index}.L{layer}" if layer is not None
                                       else f"step{step.index}.{name}")
                 current_layer = layer
                 prev = None
-            op = graph.op(name)
-            idx = block.add(engine, op.kind, _work(op), deps=() if prev is None else (prev,), label=name)
-            prev = idx
+            op = attrs["op"]
+            prev = block.add(engine, op.kind, _work(op), deps=() if prev is None else (prev,), label=name)
     return program
 
 

@@ -1,4 +1,4 @@
-"""``OpGraph``: a directed acyclic graph of ops on top of ``networkx.DiGraph``.
+"""``OpGraph``: a directed acyclic graph of ops, exported as a ``networkx.DiGraph``.
 
 Nodes are op names carrying the attributes ``op`` (the ``Op``), ``inputs`` (the producer names in argument
 order), ``layer`` (int or None), ``block`` (``'embed'``, ``'attn'``, ``'mlp'``, ``'head'``, ...) and ``index``
@@ -18,43 +18,57 @@ from workloads.ops import Op
 
 
 class OpGraph:
-    """A workload graph (one forward step of a model, or any hand-built set of ops)."""
+    """A workload graph (one forward step of a model, or any hand-built set of ops).
+
+    ``add`` only accepts inputs that are already in the graph, so insertion order is a topological order and
+    the one ``topo()`` returns (it equals networkx's lexicographical topological sort keyed by insertion
+    index). Nodes live in plain dicts; the ``networkx.DiGraph`` is built on first use of ``nx``, which keeps
+    building the thousands of step graphs of a long decode cheap.
+    """
 
     def __init__(self, name: str = ""):
         self.name = name
-        self._g = nx.DiGraph(name=name)
-        self._topo: list[str] | None = None
+        self._nodes: dict[str, dict] = {}
+        self._nx: nx.DiGraph | None = None
         self._totals: dict | None = None
+        self._signatures: dict[int, tuple] | None = None
 
     # -- building ----------------------------------------------------------------------------------------
     def add(self, op: Op, inputs: Iterable[str] = (), *, layer: int | None = None, block: str | None = None) -> Op:
         """Add ``op`` consuming the outputs of the already added ops named in ``inputs``; returns ``op``."""
         if not isinstance(op, Op):
             raise WorkloadError(f"graph {self.name!r}: cannot add {op!r}; expected an Op")
-        if op.name in self._g:
+        nodes = self._nodes
+        if op.name in nodes:
             raise WorkloadError(f"graph {self.name!r}: duplicate op name {op.name!r}; expected unique names")
         inputs = tuple(inputs)
         for src in inputs:
-            if src not in self._g:
+            if src not in nodes:
                 raise WorkloadError(f"graph {self.name!r}: op {op.name!r} input {src!r} is not in the graph; "
                                     f"expected the name of an op added earlier")
-        self._g.add_node(op.name, op=op, inputs=inputs, layer=layer, block=block, index=len(self._g))
-        for src in inputs:
-            self._g.add_edge(src, op.name, tensor=f"{src}:out", bytes=self._g.nodes[src]["op"].bytes_written())
-        self._topo = self._totals = None
+        nodes[op.name] = {"op": op, "inputs": inputs, "layer": layer, "block": block, "index": len(nodes)}
+        self._nx = self._totals = self._signatures = None
         return op
 
     # -- access ------------------------------------------------------------------------------------------
     @property
     def nx(self) -> nx.DiGraph:
-        """The underlying networkx graph (treat as read-only)."""
-        return self._g
+        """The networkx graph (built on demand; treat as read-only). Nodes carry the attributes above; edges
+        run producer -> consumer with the ``tensor`` name and its ``bytes``."""
+        if self._nx is None:
+            g = nx.DiGraph(name=self.name)
+            for name, attrs in self._nodes.items():
+                g.add_node(name, **attrs)
+                for src in attrs["inputs"]:
+                    g.add_edge(src, name, tensor=f"{src}:out", bytes=self._nodes[src]["op"].bytes_written())
+            self._nx = g
+        return self._nx
 
     def __len__(self) -> int:
-        return len(self._g)
+        return len(self._nodes)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._g
+        return name in self._nodes
 
     def __iter__(self) -> Iterator[Op]:
         """Ops in topological order."""
@@ -63,54 +77,55 @@ class OpGraph:
     def __repr__(self) -> str:
         return f"OpGraph({self.name!r}, {len(self)} ops)"
 
-    def op(self, name: str) -> Op:
+    def _node(self, name: str) -> dict:
         try:
-            return self._g.nodes[name]["op"]
-        except KeyError:
+            return self._nodes[name]
+        except (KeyError, TypeError):
             raise WorkloadError(f"graph {self.name!r}: no op named {name!r}") from None
+
+    def op(self, name: str) -> Op:
+        return self._node(name)["op"]
 
     def inputs(self, name: str) -> tuple[str, ...]:
         """Producer names of ``name``'s activation inputs, in argument order."""
-        self.op(name)
-        return self._g.nodes[name]["inputs"]
+        return self._node(name)["inputs"]
 
     def attrs(self, name: str) -> dict:
         """Node attributes (op, inputs, layer, block, index)."""
-        self.op(name)
-        return dict(self._g.nodes[name])
+        return dict(self._node(name))
 
     def topo(self) -> list[str]:
         """Op names in deterministic topological order (ties broken by insertion order)."""
-        if self._topo is None:
-            nodes = self._g.nodes
-            self._topo = list(nx.lexicographical_topological_sort(self._g, key=lambda n: nodes[n]["index"]))
-        return list(self._topo)
+        return list(self._nodes)
 
     def ops(self) -> list[Op]:
         """Ops in topological order."""
-        nodes = self._g.nodes
-        return [nodes[n]["op"] for n in self.topo()]
+        return [a["op"] for a in self._nodes.values()]
 
     # -- repeated layers ---------------------------------------------------------------------------------
     def layers(self) -> list[int]:
         """Layer indices present, ascending."""
-        return sorted({a for _, a in self._g.nodes(data="layer") if a is not None})
+        return sorted({a["layer"] for a in self._nodes.values() if a["layer"] is not None})
 
     def layer_ops(self, layer: int) -> list[Op]:
         """Ops of one layer in topological order."""
-        nodes = self._g.nodes
-        return [nodes[n]["op"] for n in self.topo() if nodes[n]["layer"] == layer]
+        return [a["op"] for a in self._nodes.values() if a["layer"] == layer]
 
     def layer_signature(self, layer: int) -> tuple:
         """Hashable description of a layer's work without names: equal signatures mean identical layers."""
-        nodes = self._g.nodes
-        return tuple((nodes[n]["block"], nodes[n]["op"].signature()) for n in self.topo() if nodes[n]["layer"] == layer)
+        if self._signatures is None:
+            sigs: dict[int, list] = {}
+            for a in self._nodes.values():
+                if a["layer"] is not None:
+                    sigs.setdefault(a["layer"], []).append((a["block"], a["op"].signature()))
+            self._signatures = {k: tuple(v) for k, v in sigs.items()}
+        return self._signatures.get(layer, ())
 
     # -- counting ----------------------------------------------------------------------------------------
     def totals(self) -> dict[str, int | float]:
         """``{'ops', 'flops', 'bytes_read', 'bytes_written'}`` summed over all ops."""
         if self._totals is None:
-            ops = [d["op"] for _, d in self._g.nodes(data=True)]
+            ops = self.ops()
             self._totals = {
                 "ops": len(ops),
                 "flops": sum(o.flops() for o in ops),
@@ -122,7 +137,7 @@ class OpGraph:
     def by_kind(self) -> pd.DataFrame:
         """One row per op kind (sorted by kind): count, flops, bytes_read, bytes_written, bytes."""
         rows: dict[str, list] = {}
-        for _, op in self._g.nodes(data="op"):
+        for op in self.ops():
             r = rows.setdefault(op.kind, [op.kind, 0, 0, 0, 0])
             r[1] += 1
             r[2] += op.flops()

@@ -7,7 +7,7 @@ under its ``kind`` string so the mapper and reports can look kinds up by name.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from typing import ClassVar
 
 import numpy as np
@@ -28,6 +28,8 @@ DTYPE_BYTES: dict[str, int | float] = {k: (b // 8 if b % 8 == 0 else b / 8) for 
 
 #: Registry of op kinds: ``kind`` string -> op class.
 OP_KINDS: dict[str, type[Op]] = {}
+
+_SIG_FIELDS: dict[type, tuple[str, ...]] = {}  # op class -> the fields of its signature (all but name)
 
 
 def dtype_bits(dtype: str) -> int:
@@ -103,9 +105,13 @@ class Op:
         """Dtypes of the inputs followed by the output's."""
         return tuple(d for _, d in self.inputs()) + (self.output()[1],)
 
-    def signature(self) -> Op:
+    def signature(self) -> tuple:
         """The op without its name: equal signatures mean identical work (used to spot repeated layers)."""
-        return replace(self, name="")
+        cls = type(self)
+        names = _SIG_FIELDS.get(cls)
+        if names is None:
+            names = _SIG_FIELDS[cls] = tuple(f.name for f in fields(cls) if f.name != "name")
+        return (cls.kind,) + tuple(getattr(self, n) for n in names)
 
     # -- helpers for subclasses --------------------------------------------------------------------------
     def _require_positive(self, *fields: str) -> None:
