@@ -113,6 +113,13 @@ class ArchSpec:
                              "source": comp.source_of(key) or "default of the component kind"})
         return rows
 
+    def raw_params(self, path: str) -> set[str]:
+        """The parameter names written in the YAML (or overrides) for a component, as opposed to defaults."""
+        node: dict = {"components": self.raw.get("components", {})}
+        for part in path.split("."):
+            node = (node.get("components") or {}).get(part) or {}
+        return {k for k in node if k not in ("impl", "source", "description", "components", "notes")}
+
     def to_dict(self) -> dict[str, Any]:
         def comp_dict(c: Component) -> dict[str, Any]:
             d: dict[str, Any] = {"impl": c.impl, **c.params}

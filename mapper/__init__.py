@@ -31,7 +31,9 @@ def lowering(*families: str):
 
 
 def _load_builtin() -> None:
-    from mapper import processors  # noqa: F401
+    from archsim.plugins import import_all
+
+    import_all("mapper")  # every module of the package registers its lowerings
 
 
 def compile(workload, spec, **options):  # noqa: A001 - the natural name for the compiler entry point

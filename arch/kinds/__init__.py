@@ -21,4 +21,6 @@ def cross_check(*impls: str):
     return deco
 
 
-from arch.kinds import common, dram, pim, processors  # noqa: E402,F401  (registration side effects)
+from archsim.plugins import import_all  # noqa: E402
+
+import_all("arch.kinds")  # every module of this package registers its kinds

@@ -22,6 +22,7 @@ _ORG = {
     "address_mapping": choice("how a physical address splits into channel/bank/row/column",
                               ("RoBaBgCoCh", "RoCoBaBgCh", "ChRoBaBgCo"), default="RoBaBgCoCh"),
     "refresh": choice("refresh scheme", ("all_bank", "none"), default="all_bank"),
+    "request_queue_entries": count("controller read/write queue depth per channel (FR-FCFS window)", default=32),
     # energy, from current-based power figures as Ramulator/DRAMPower-style scripts use them
     "act_standby_mw": nonneg("background power with a row open, per channel", default=0.0),
     "pre_standby_mw": nonneg("background power with all banks precharged, per channel", default=0.0),
@@ -29,6 +30,7 @@ _ORG = {
     "rd_energy_pj": nonneg("energy of one column read (one burst)", default=0.0),
     "wr_energy_pj": nonneg("energy of one column write (one burst)", default=0.0),
     "io_energy_pj_per_bit": nonneg("off-chip I/O energy per bit", default=0.0),
+    "ref_energy_pj": nonneg("energy of one all-bank refresh (REFab) of a channel", default=0.0),
 }
 
 register_kind("GDDR6", "GDDR6 DRAM: channels of bank groups of banks, ordinary read/write.", dict(_ORG),

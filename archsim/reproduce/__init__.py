@@ -7,7 +7,6 @@ atomically. A disagreement is explained in the claim's ``note``, never tuned awa
 
 from __future__ import annotations
 
-import importlib
 from typing import Callable
 
 from archsim.errors import ArchsimError
@@ -30,17 +29,19 @@ def target(name: str, description: str):
     return deco
 
 
-# Shipped targets: name -> module that defines it.
-SHIPPED = {}
+def _discover() -> None:
+    from archsim.plugins import import_all
+
+    import_all("archsim.reproduce.targets")  # one module per target, each using @target
 
 
 def names() -> list[str]:
-    return sorted(set(SHIPPED) | set(_BUILDERS))
+    _discover()
+    return sorted(_BUILDERS)
 
 
 def build(name: str, *, quick: bool = False) -> Report:
-    if name not in _BUILDERS and name in SHIPPED:
-        importlib.import_module(SHIPPED[name])
+    _discover()
     fn = _BUILDERS.get(name)
     if fn is None:
         raise ArchsimError(f"unknown reproduce target {name!r}; expected one of: {', '.join(names()) or 'none'}, all")

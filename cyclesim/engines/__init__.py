@@ -52,7 +52,9 @@ class EngineModel:
 
 
 def model_for(name: str, impl: str, params: dict[str, Any]) -> EngineModel:
-    from cyclesim.engines import processors  # noqa: F401  (registers the built-in models)
+    from archsim.plugins import import_all
+
+    import_all("cyclesim.engines")  # every module here registers its models
 
     cls = ENGINE_MODELS.get(impl)
     if cls is None:

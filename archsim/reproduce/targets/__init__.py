@@ -1,0 +1,1 @@
+"""Reproduce targets: one module per published system, each registering with ``@target``."""
