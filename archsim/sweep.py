@@ -88,9 +88,9 @@ def sweep(arch_name: str, model: str, grid: dict[str, Iterable[Any]], *, out: st
     total = len(points)
     if progress:
         progress(total - len(todo), total)
-    fh = journal.open("a", encoding="utf-8") if journal else None
     if journal:
         journal.parent.mkdir(parents=True, exist_ok=True)
+    fh = journal.open("a", encoding="utf-8") if journal else None
 
     def record(row: dict) -> None:
         done[row["point"]] = row

@@ -14,10 +14,10 @@ GRID = {"gpu.memory_bw_gb_per_s": [160, 320, 640], "gpu.kernel_overhead_us": [1,
 
 def test_grid_order_and_parallel_equals_serial(tmp_path):
     serial = sw.sweep("t4", "gpt2-small", GRID, tokens=2, workers=1)
-    parallel = sw.sweep("t4", "gpt2-small", GRID, tokens=2, workers=2, out=tmp_path / "p.csv")
+    parallel = sw.sweep("t4", "gpt2-small", GRID, tokens=2, workers=2, out=tmp_path / "new" / "dir" / "p.csv")
     assert list(serial["gpu.memory_bw_gb_per_s"]) == [160, 160, 320, 320, 640, 640]
     pd.testing.assert_frame_equal(serial, parallel)
-    assert (tmp_path / "p.csv").exists() and not (tmp_path / "p.csv.partial.jsonl").exists()
+    assert (tmp_path / "new/dir/p.csv").exists() and not (tmp_path / "new/dir/p.csv.partial.jsonl").exists()
     # more bandwidth never slows a bandwidth-bound decode down
     for ovh in (1, 10):
         s = serial[serial["gpu.kernel_overhead_us"] == ovh]["seconds"].tolist()
