@@ -106,7 +106,6 @@ def test_latency_matches_rtl_timing():
     assert seen["cycle"] == LUT_DOT_UNIT.latency_cycles
 
 
-@pytest.mark.filterwarnings("ignore::amaranth.hdl.UnusedElaboratable")
 def test_bad_parameters():
     with pytest.raises(ValueError, match="acc_bits >= table_bits \\+ w_bits"):
         LutDotUnit(table_bits=30, w_bits=4, acc_bits=32)
