@@ -3,6 +3,6 @@
 To add a subcommand, write a module here and append it to :data:`COMMAND_MODULES`.
 """
 
-from archsim.commands import info, reproduce, run, sweep
+from archsim.commands import dram, info, reproduce, run, sweep
 
-COMMAND_MODULES = [info, run, sweep, reproduce]
+COMMAND_MODULES = [info, run, sweep, reproduce, dram]

@@ -1,0 +1,65 @@
+"""Cycle-accurate GDDR6 and AiM-style PIM DRAM: standards as data, channel/controller model, two fidelities,
+an independent timing checker and trace replay.
+
+Modules: :mod:`~cyclesim.dram.standards` (the rule tables GDDR6_2000 and GDDR6_AiM), :mod:`~.config` (spec ->
+resolved configuration), :mod:`~.channel` (earliest-issue state compiled from the rules), :mod:`~.controller`
+(in-order PIM, FR-FCFS, refresh, closed-form runs), :mod:`~.engine` (kernel events, block memo), :mod:`~.system`
+(channels, SYNC, results), :mod:`~.program` (instructions, blocks, address mapping), :mod:`~.tracefile` (text
+formats), :mod:`~.checker` (independent rule checker).
+
+Python API::
+
+    import arch
+    from cyclesim.dram import DramSystem, DramProgram, DramBlock, mac_abk, wr_gb, rd_mac, replay, check_trace
+
+    spec = arch.load("pim_gpt")
+    dram = DramSystem(spec, mode="burst")          # or spec.component("dram"); mode "command" | "burst"
+    prog = DramProgram(dram.cfg.channels)
+    tile = DramBlock([mac_abk(row=0, col=0, n=64), rd_mac()])  # a memoizable unit of work (rows relative to 0)
+    for ch in range(dram.cfg.channels):
+        prog.add(ch, wr_gb(64))                     # input vector into the global buffer
+        for g in range(50):
+            prog.block(ch, tile.at(row_base=g))     # the same shape on row g: burst mode reuses the first result
+    prog.sync()                                     # barrier: all channels done
+    res = dram.run(prog, trace=True)                # -> DramResult
+    res.cycles, res.ns, res.commands, res.per_channel, res.per_bank, res.energy_pj, res.row_hit_rate
+    assert check_trace(res.trace, spec) == []
+
+    res = replay("gemv.trace", spec, mode="command")   # the text format of cyclesim.dram.tracefile
+
+``DramSystem.run(program, trace=False, start_cycle=None)`` takes a :class:`DramProgram` or a list of per-channel
+lists of instruction tuples / :class:`DramBlock` objects; the system keeps its state between calls (time, open
+rows, refresh, memo), and each result covers that call only. This is the entry point for the PIM-GPT mapper:
+one list per channel, ``SYNC`` where the ASIC needs every channel's results, ``DELAY`` for ASIC work.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cyclesim.dram.checker import Violation, check_result, check_trace
+from cyclesim.dram.config import DramConfig
+from cyclesim.dram.program import (SYNC, AddressMapping, DramBlock, DramProgram, act, af, delay, ewmul, mac_abk,
+                                   mac_sbk, pre, rd, rd_mac, rd_sbk, wr, wr_bias, wr_gb, wr_sbk)
+from cyclesim.dram.standards import STANDARDS, Rule, Standard, get_standard
+from cyclesim.dram.system import DramResult, DramSystem
+from cyclesim.dram.tracefile import format_command_trace, parse_command_trace, parse_requests
+
+
+def replay(trace: Any, spec: Any, mode: str = "burst", *, record: bool = False) -> DramResult:
+    """Run a request trace (a path, a text with newlines, or a list of lines) on the ``dram`` of ``spec``.
+
+    ``record=True`` keeps the command trace in ``result.trace``.
+    """
+    system = DramSystem(spec, mode)
+    program = parse_requests(trace, system)
+    return system.run(program, trace=record)
+
+
+__all__ = [
+    "DramSystem", "DramResult", "DramConfig", "DramProgram", "DramBlock", "AddressMapping", "replay",
+    "check_trace", "check_result", "Violation", "Standard", "Rule", "STANDARDS", "get_standard",
+    "parse_requests", "parse_command_trace", "format_command_trace",
+    "rd", "wr", "wr_gb", "mac_abk", "rd_mac", "wr_bias", "ewmul", "af", "mac_sbk", "rd_sbk", "wr_sbk", "act", "pre",
+    "delay", "SYNC",
+]

@@ -1,0 +1,414 @@
+"""The per-channel memory controller: PIM instructions in order, ordinary requests FR-FCFS, all-bank refresh.
+
+The controller is a state machine over the channel state. ``decide()`` looks at the current instruction (or the
+FR-FCFS window) and the row-buffer/mode state, picks the next DRAM command and its issue cycle ``t =
+max(earliest-by-rules, ready)``; ``commit()`` applies it. Both fidelities run this same code:
+
+* command mode: the kernel runs one event per command, at its issue cycle (``decide`` right after each commit;
+  while a multi-column instruction streams in an open row only the issue cycle is recomputed);
+* burst mode: when the next command is a column command that repeats (the n MAC16 of a MAC_ABK in an open
+  row, WRGB of a WR_GB, reads of a window that all hit one row), ``decide`` returns the whole run: after the first
+  command only the command's own spacing ``gap`` binds (the other constraints are fixed maxima already met), so
+  command k issues at ``t0 + k * gap``. The run stops before the first command that would reach the refresh due
+  cycle, exactly where command mode would start the refresh. A run is one kernel event.
+* burst mode, :class:`DramBlock`: executed eagerly in one event (the channel is independent of the others until
+  a SYNC, and blocks contain none) and memoized by (block shape, channel state relative to the block's start
+  cycle and base row). A memo entry is reused only if no refresh falls inside it; entries are recorded only
+  from executions without refresh. Applying an entry is exact because every timing update is a monotone max of
+  ``start + constant``.
+
+Refresh (``refresh: all_bank``): when the next command would issue at or after the due cycle, the controller
+first leaves register mode if needed, precharges all banks (PREA) if any row is open and issues REFab, all no
+earlier than the due cycle; the due cycle then advances by nREFI. Refresh is checked only when a command is
+wanted, so an idle channel postpones refreshes and catches up (back to back) when work arrives.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from archsim.errors import SimulationError
+from cyclesim.dram.channel import MODE_BANK, MODE_REG, ChannelState, CompiledRules
+from cyclesim.dram.program import (OP_ACT, OP_AF, OP_DELAY, OP_EWMUL, OP_MAC_ABK, OP_MAC_SBK, OP_NAMES,
+                                   OP_PRE, OP_RD, OP_RD_MAC, OP_RD_SBK, OP_SYNC, OP_WR, OP_WR_BIAS, OP_WR_GB,
+                                   OP_WR_SBK, DramBlock)
+
+S_CMD, S_SYNC, S_END, S_BLOCK, S_BLOCK_END = range(5)
+K_PREP, K_COL, K_ONE, K_REQ, K_REF = range(5)
+_END_FRAME = object()
+
+
+class ChannelController:
+    """Controller + state of one channel. ``items`` is the channel's instruction list (tuples and blocks)."""
+
+    __slots__ = ("st", "rules", "cfg", "burst", "ch", "frames", "items", "pos", "ready", "ref_due", "refresh",
+                 "nrefi", "q", "win", "wn", "seq", "c_op", "c_bank", "c_row", "c_col", "c_left", "p_ci", "p_bank",
+                 "p_row", "p_col", "p_t", "p_n", "p_kind", "p_e", "p_block", "stop_depth", "instr_cmd", "ci",
+                 "refreshes", "row_acc", "slack", "p_idx", "stream", "ci_rd", "ci_wr", "ci_act", "ci_pre")
+
+    def __init__(self, rules: CompiledRules, ch: int, *, burst: bool, start: int = 0):
+        cfg = rules.cfg
+        self.rules = rules
+        self.cfg = cfg
+        self.st = ChannelState(rules, ch, start)
+        self.burst = burst
+        self.ch = ch
+        self.frames: list = []
+        self.items: list | tuple = ()
+        self.pos = 0
+        self.ready = start
+        self.refresh = cfg.refresh
+        self.nrefi = cfg.timings["nREFI"]
+        self.ref_due = start + self.nrefi if self.refresh else 1 << 62
+        self.q = cfg.queue_entries
+        # the FR-FCFS queue, grouped: (op, bank, row) -> deque of (arrival seq, col), oldest first; wn entries
+        self.win: dict[tuple, deque] = {}
+        self.wn = 0
+        self.seq = 0
+        self.c_op = self.c_bank = self.c_row = self.c_col = -1
+        self.c_left = 0
+        self.p_block = None
+        self.stop_depth = -1
+        self.refreshes = 0
+        self.row_acc = cfg.row_accesses
+        self.slack: list | None = None
+        self.p_idx = 0
+        self.stream = False
+        std = cfg.standard
+        idx = rules.index
+        self.ci = {role: idx[name] for role, name in std.roles.items()}
+        self.ci_rd, self.ci_wr, self.ci_act, self.ci_pre = (self.ci[k] for k in ("read", "write", "open", "close"))
+        self.instr_cmd = [-1] * len(OP_NAMES)
+        for name, cmd in std.instructions.items():
+            self.instr_cmd[OP_NAMES.index(name)] = idx[cmd]
+        self.instr_cmd[OP_RD] = idx[std.roles["read"]]
+        self.instr_cmd[OP_WR] = idx[std.roles["write"]]
+
+    # -- program ------------------------------------------------------------------------------------------------
+    def load(self, items) -> None:
+        self.items = items
+        self.pos = 0
+        self.frames = []
+
+    def _fetch(self):
+        while True:
+            items = self.items
+            if self.pos < len(items):
+                self.pos += 1
+                return items[self.pos - 1]
+            if not self.frames:
+                return None
+            self.items, self.pos = self.frames.pop()
+            return _END_FRAME
+
+    def push_block(self, blk: DramBlock) -> None:
+        self.frames.append((self.items, self.pos))
+        self.items = blk.instrs
+        self.pos = 0
+
+    def _refill(self) -> None:
+        items, win = self.items, self.win
+        pos, wn, seq = self.pos, self.wn, self.seq
+        end = min(len(items), pos + self.q - wn)
+        while pos < end:
+            nxt = items[pos]
+            if type(nxt) is not tuple or nxt[0] > OP_WR:
+                break
+            key = nxt[:3]
+            group = win.get(key)
+            if group is None:
+                group = win[key] = deque()
+            group.append((seq, nxt[3]))
+            seq += 1
+            pos += 1
+        self.wn += pos - self.pos
+        self.pos, self.seq = pos, seq
+
+    # -- decisions ----------------------------------------------------------------------------------------------
+    def decide(self) -> int:
+        """Choose the next command (sets ``p_*``) or report SYNC / END / BLOCK / end of the block being run."""
+        if self.stream:
+            # command mode, next column of the same instruction in the same open row, or the next request of
+            # the only queued group of row hits: nothing but timing can have changed since the last decision,
+            # so only the issue cycle is recomputed (the same result as the full decision below)
+            self.stream = False
+            st = self.st
+            c, b = self.p_ci, self.p_bank
+            nxt = st.nxt
+            e = st.last + st.bus_gap
+            for i in st.earl[c][b + 1]:
+                if nxt[i] > e:
+                    e = nxt[i]
+            t = e if e > self.ready else self.ready
+            if t < self.ref_due and not st.win_fol[c]:
+                if self.wn:   # the FR-FCFS queue holds one group (the one just served): its oldest is next
+                    self.p_col = self.win[self.p_idx][0][1]
+                else:
+                    self.p_col = self.c_col
+                self.p_t, self.p_e = t, e
+                return S_CMD
+        while True:
+            if self.c_left <= 0 and not self.wn:
+                item = self._fetch()
+                if item is None:
+                    return S_END
+                if item is _END_FRAME:
+                    if len(self.frames) < self.stop_depth:
+                        return S_BLOCK_END
+                    continue
+                if type(item) is DramBlock:
+                    if self.burst and self.stop_depth < 0:
+                        self.p_block = item
+                        return S_BLOCK
+                    self.push_block(item)
+                    continue
+                op = item[0]
+                if op <= OP_WR:
+                    self.pos -= 1   # let _refill queue it with the ones that follow
+                    self._refill()
+                elif op == OP_SYNC:
+                    return S_SYNC
+                elif op == OP_DELAY:
+                    st = self.st
+                    self.ready = max(st.done, self.ready, st.last + self.rules.bus_gap) + item[4]
+                    continue
+                else:
+                    self.c_op, self.c_bank, self.c_row, self.c_col, self.c_left = item
+                    continue
+            if self.wn:
+                return self._decide_window()
+            if self._decide_pim():
+                return S_CMD
+
+    def _decide_pim(self) -> bool:
+        st = self.st
+        op = self.c_op
+        ci = self.ci
+        x = self.instr_cmd[op]
+        if op == OP_ACT or op == OP_PRE:
+            x = ci["open"] if op == OP_ACT else ci["close"]
+        need = self.rules.need_mode[x] if x >= 0 else MODE_BANK
+        if need >= 0 and st.mode != need:
+            return self._emit(ci["mode_reg"] if need == MODE_REG else ci["mode_bank"], -1, -1, -1, 1, K_PREP)
+        row = self.c_row
+        if op == OP_MAC_ABK or op == OP_EWMUL or op == OP_AF:
+            if x < 0:
+                raise SimulationError(f"{OP_NAMES[op]} needs a PIM standard (timing_preset GDDR6_AiM), "
+                                      f"not {self.cfg.standard.name}")
+            if st.all_row != row:
+                if st.n_open:
+                    return self._emit(ci["close_all"], -1, -1, -1, 1, K_PREP)
+                return self._emit(ci["open_all"], -1, row, -1, 1, K_PREP)
+            if op == OP_AF:
+                return self._emit(x, -1, row, -1, 1, K_ONE)
+            n = min(self.c_left, self.row_acc - self.c_col)
+            return self._emit(x, -1, row, self.c_col, n, K_COL)
+        if op == OP_WR_GB or op == OP_RD_MAC or op == OP_WR_BIAS:
+            if x < 0:
+                raise SimulationError(f"{OP_NAMES[op]} needs a PIM standard (timing_preset GDDR6_AiM), "
+                                      f"not {self.cfg.standard.name}")
+            return self._emit(x, -1, -1, self.c_col if op == OP_WR_GB else -1, self.c_left, K_COL)
+        b = self.c_bank
+        if op == OP_MAC_SBK or op == OP_RD_SBK or op == OP_WR_SBK:
+            if x < 0:
+                raise SimulationError(f"{OP_NAMES[op]} needs a PIM standard (timing_preset GDDR6_AiM)")
+            orow = st.open_row[b]
+            if orow != row:
+                if orow >= 0:
+                    return self._emit(ci["close"], b, -1, -1, 1, K_PREP)
+                return self._emit(ci["open"], b, row, -1, 1, K_PREP)
+            n = min(self.c_left, self.row_acc - self.c_col)
+            return self._emit(x, b, row, self.c_col, n, K_COL)
+        if op == OP_ACT:
+            if b < 0:
+                if "open_all" not in ci:
+                    raise SimulationError(f"an all-bank ACT needs a PIM standard, not {self.cfg.standard.name}")
+                if st.n_open:
+                    return self._emit(ci["close_all"], -1, -1, -1, 1, K_PREP)
+                return self._emit(ci["open_all"], -1, row, -1, 1, K_ONE)
+            orow = st.open_row[b]
+            if orow == row:
+                self.c_left = 0
+                return False
+            if orow >= 0:
+                return self._emit(ci["close"], b, -1, -1, 1, K_PREP)
+            return self._emit(ci["open"], b, row, -1, 1, K_ONE)
+        if op == OP_PRE:
+            if b < 0:
+                return self._emit(ci["close_all"], -1, -1, -1, 1, K_ONE)
+            if st.open_row[b] < 0:
+                self.c_left = 0
+                return False
+            return self._emit(ci["close"], b, -1, -1, 1, K_ONE)
+        raise SimulationError(f"instruction {OP_NAMES[op]} cannot be issued")  # pragma: no cover
+
+    def _decide_window(self) -> int:
+        """FR-FCFS over the queued requests: earliest issue cycle first, then row hits, then the oldest.
+
+        Requests with the same (op, bank, row) need the same command at the same cycle, so only the oldest of
+        each group competes; that is the per-request FR-FCFS choice at a fraction of the work.
+        """
+        st = self.st
+        if st.mode != MODE_BANK:
+            self._emit(self.ci["mode_bank"], -1, -1, -1, 1, K_PREP)
+            return S_CMD
+        orow = st.open_row
+        ready = self.ready
+        ci_rd, ci_wr, ci_act, ci_pre = self.ci_rd, self.ci_wr, self.ci_act, self.ci_pre
+        protected = None
+        best = None
+        best_t = best_hit = best_seq = best_e = 0
+        for key, group in self.win.items():
+            op, b, r = key
+            o = orow[b]
+            if o == r:
+                c = ci_rd if op == OP_RD else ci_wr
+                hit = 0
+            elif o < 0:
+                c = ci_act
+                hit = 1
+            else:
+                if protected is None:
+                    protected = {k[1] for k in self.win if orow[k[1]] == k[2]}
+                if b in protected:
+                    continue
+                c = ci_pre
+                hit = 1
+            e = st.earliest(c, b)
+            t = e if e > ready else ready
+            seq = group[0][0]
+            if best is None or t < best_t or (t == best_t and (hit < best_hit or hit == best_hit and seq < best_seq)):
+                best, best_t, best_hit, best_seq, best_e = (key, c), t, hit, seq, e
+        key, c = best
+        _op, b, r = key
+        if c == ci_act:
+            return self._emit(c, b, r, -1, 1, K_PREP, best_e) and S_CMD
+        if c == ci_pre:
+            return self._emit(c, b, -1, -1, 1, K_PREP, best_e) and S_CMD
+        n = self._window_run(key) if self.burst else 1
+        self.p_idx = key  # which queued group the column command serves (its oldest request)
+        return self._emit(c, b, r, self.win[key][0][1], n, K_REQ, best_e) and S_CMD
+
+    def _window_run(self, key: tuple) -> int:
+        """How many oldest-first hits to one row FR-FCFS will issue back to back from here (burst mode)."""
+        if len(self.win) != 1 or self.wn < 2:
+            return 1
+        op, b, r = key
+        m = self.wn
+        items, pos = self.items, self.pos
+        while pos < len(items):
+            q = items[pos]
+            if type(q) is not tuple or q[0] > OP_WR:
+                return m  # the window ends after the matching requests
+            if q[0] != op or q[1] != b or q[2] != r:
+                return max(1, m - self.q + 1)  # a different request enters the queue after m - q + 1 issues
+            m += 1
+            pos += 1
+        return m
+
+    def _emit(self, c: int, b: int, row: int, col: int, n: int, kind: int, e: int | None = None) -> bool:
+        """Decide command ``c`` (``n`` of them in burst mode when they form a closed-form run); ``e``: its
+        earliest cycle by the rules if the caller has it. A refresh due by then is decided instead."""
+        if e is None:
+            e = self.st.earliest(c, b)
+        t = e if e > self.ready else self.ready
+        if t >= self.ref_due:
+            return self._emit_refresh()
+        if n > 1:
+            if self.burst and self.rules.runnable[c]:
+                gap = self.rules.gap[c][b + 1]
+                left = -(-(self.ref_due - t) // gap)   # commands issued strictly before the refresh due cycle
+                if left < n:
+                    n = left
+            else:
+                n = 1
+        self.p_ci, self.p_bank, self.p_row, self.p_col, self.p_t, self.p_n, self.p_kind, self.p_e = \
+            c, b, row, col, t, n, kind, e
+        return True
+
+    def _emit_refresh(self) -> bool:
+        st = self.st
+        ci = self.ci
+        if st.mode != MODE_BANK:
+            c = ci["mode_bank"]
+        elif st.n_open:
+            c = ci["close_all"]
+        else:
+            c = ci["refresh"]
+        e = st.earliest(c, -1)
+        t = max(e, self.ready, self.ref_due)
+        self.p_ci, self.p_bank, self.p_row, self.p_col, self.p_t, self.p_n, self.p_kind, self.p_e = \
+            c, -1, -1, -1, t, 1, K_REF, e
+        return True
+
+    # -- issue --------------------------------------------------------------------------------------------------
+    def commit(self) -> int:
+        """Issue the decided command (or run); returns the cycle of the last command issued."""
+        st = self.st
+        c, b, n, t, kind = self.p_ci, self.p_bank, self.p_n, self.p_t, self.p_kind
+        if self.slack is not None:
+            self.slack.append(t - self.p_e)
+        if kind == K_REQ:
+            key = self.p_idx
+            group = self.win[key]
+            if n == 1:
+                st.issue(c, b, self.p_row, group.popleft()[1], t)
+                if not group:
+                    del self.win[key]
+                # one queue entry is free now: queue the next request if it is an ordinary one (= _refill)
+                items, pos = self.items, self.pos
+                if pos < len(items) and type(items[pos]) is tuple and items[pos][0] <= OP_WR:
+                    nxt = items[pos]
+                    k = nxt[:3]
+                    g = self.win.get(k)
+                    if g is None:
+                        g = self.win[k] = deque()
+                    g.append((self.seq, nxt[3]))
+                    self.seq += 1
+                    self.pos = pos + 1
+                else:
+                    self.wn -= 1
+                # command mode: if only this group is queued, FR-FCFS picks its next request (same command)
+                self.stream = len(self.win) == 1 and key in self.win and not self.burst
+                return t
+            else:  # the window is this one group; the run also serves requests not yet queued
+                k = n - self.wn
+                cols = [x[1] for x in group][:n]
+                if k > 0:
+                    cols += [q[3] for q in self.items[self.pos:self.pos + k]]
+                    self.pos += k
+                    self.seq += k
+                    group.clear()
+                    self.wn = 0
+                else:
+                    for _ in range(n):
+                        group.popleft()
+                    self.wn -= n
+                t = st.issue_run(c, b, self.p_row, cols, t, n, self.rules.gap[c][b + 1])
+            if not group:
+                del self.win[key]
+            self._refill()
+            return t
+        if n == 1:
+            st.issue(c, b, self.p_row, self.p_col, t)
+        else:
+            t = st.issue_run(c, b, self.p_row, self.p_col, t, n, self.rules.gap[c][b + 1])
+        if kind == K_COL:
+            self.c_left -= n
+            if self.c_left > 0 and self.c_row >= 0:
+                self.c_col += n
+                if self.c_col >= self.row_acc:
+                    self.c_row += 1
+                    self.c_col = 0
+                else:
+                    self.stream = not self.burst
+            else:
+                if self.c_col >= 0:
+                    self.c_col += n
+                self.stream = self.c_left > 0 and not self.burst
+        elif kind == K_ONE:
+            self.c_left = 0
+        elif kind == K_REF and c == self.ci["refresh"]:
+            self.ref_due += self.nrefi
+            self.refreshes += 1
+        return t

@@ -1,0 +1,294 @@
+"""DRAM programs: per-channel lists of PIM instructions and ordinary requests, blocks, address mapping.
+
+An instruction is a plain tuple ``(op, bank, row, col, n)`` (ints; ``-1`` where a field does not apply) made by
+the constructors below, so programs are cheap to build and hashable. ``col`` counts column *accesses* (one burst,
+``access_bytes`` = device_width x burst_length / 8 bytes, 32 B for x16 BL16), ``0 <= col < columns /
+burst_length``; ``n`` is the op size in such accesses. A multi-column op that runs past the end of a row
+continues at column 0 of the next row.
+
+==========  =====================================================================================  ==========
+op          meaning                                                                                 commands
+==========  =====================================================================================  ==========
+RD, WR      ordinary request to (bank, row, col); scheduled FR-FCFS within a window (see below)     RD / WR
+WR_GB       write ``n`` columns of the channel's global buffer (the broadcast input vector)         WRGB
+MAC_ABK     ``n`` all-bank MAC columns of ``row`` starting at ``col``                               MAC16
+RD_MAC      read the MAC result registers of every bank (``n`` times)                               RDMAC16
+WR_BIAS     write the MAC result registers (bias) of every bank                                     WRMAC16
+EWMUL       ``n`` all-bank element-wise multiply columns                                            EWMUL16
+AF          activation-function lookup in every bank on ``row``                                     AF16
+MAC_SBK     ``n`` single-bank MAC columns; RD_SBK / WR_SBK: in-order single-bank reads / writes     MAC, RD, WR
+ACT, PRE    explicit activate / precharge (``bank = -1``: all banks)                                ACT16/ACT, PREA/PRE
+SYNC        barrier across all channels: each waits until every channel's issued commands are done
+DELAY       wait until this channel's issued commands are done, then ``n`` more cycles (ASIC work)
+==========  =====================================================================================  ==========
+
+PIM instructions (everything but RD/WR) issue in program order; the controller adds the ACT/PRE and the mode
+changes they need. A run of consecutive RD/WR requests forms a window served first-ready first-come-first-served
+with ``request_queue_entries`` queued at a time; PIM instructions and block boundaries end windows.
+
+A :class:`DramBlock` groups instructions of one channel. In burst mode a block is simulated as one event and
+its result memoized by (block shape, relative channel state); a shape has rows relative to a base row, so the
+same work on other rows of the same banks and columns hits the memo.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Iterable, Sequence
+
+from archsim.errors import SimulationError
+
+(OP_RD, OP_WR, OP_WR_GB, OP_MAC_ABK, OP_RD_MAC, OP_WR_BIAS, OP_EWMUL, OP_AF, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK,
+ OP_ACT, OP_PRE, OP_SYNC, OP_DELAY, OP_FENCE) = range(16)
+
+OP_NAMES = ("RD", "WR", "WR_GB", "MAC_ABK", "RD_MAC", "WR_BIAS", "EWMUL", "AF", "MAC_SBK", "RD_SBK", "WR_SBK",
+            "ACT", "PRE", "SYNC", "DELAY", "FENCE")
+OP_CODES = {name: i for i, name in enumerate(OP_NAMES)}
+ROW_OPS = frozenset((OP_RD, OP_WR, OP_MAC_ABK, OP_EWMUL, OP_AF, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK, OP_ACT))
+SPAN_OPS = frozenset((OP_MAC_ABK, OP_EWMUL, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK))  # may continue on the next row
+ALL_BANK_OPS = frozenset((OP_WR_GB, OP_MAC_ABK, OP_RD_MAC, OP_WR_BIAS, OP_EWMUL, OP_AF))
+
+Instr = tuple  # (op, bank, row, col, n)
+
+
+def rd(bank: int, row: int, col: int) -> Instr:
+    return (OP_RD, bank, row, col, 1)
+
+
+def wr(bank: int, row: int, col: int) -> Instr:
+    return (OP_WR, bank, row, col, 1)
+
+
+def wr_gb(n: int, col: int = 0) -> Instr:
+    return (OP_WR_GB, -1, -1, col, n)
+
+
+def mac_abk(row: int, col: int, n: int) -> Instr:
+    return (OP_MAC_ABK, -1, row, col, n)
+
+
+def rd_mac(n: int = 1) -> Instr:
+    return (OP_RD_MAC, -1, -1, -1, n)
+
+
+def wr_bias(n: int = 1) -> Instr:
+    return (OP_WR_BIAS, -1, -1, -1, n)
+
+
+def ewmul(row: int, col: int, n: int) -> Instr:
+    return (OP_EWMUL, -1, row, col, n)
+
+
+def af(row: int) -> Instr:
+    return (OP_AF, -1, row, -1, 1)
+
+
+def mac_sbk(bank: int, row: int, col: int, n: int) -> Instr:
+    return (OP_MAC_SBK, bank, row, col, n)
+
+
+def rd_sbk(bank: int, row: int, col: int, n: int = 1) -> Instr:
+    return (OP_RD_SBK, bank, row, col, n)
+
+
+def wr_sbk(bank: int, row: int, col: int, n: int = 1) -> Instr:
+    return (OP_WR_SBK, bank, row, col, n)
+
+
+def act(row: int, bank: int = -1) -> Instr:
+    return (OP_ACT, bank, row, -1, 1)
+
+
+def pre(bank: int = -1) -> Instr:
+    return (OP_PRE, bank, -1, -1, 1)
+
+
+def delay(cycles: int) -> Instr:
+    return (OP_DELAY, -1, -1, -1, cycles)
+
+
+SYNC: Instr = (OP_SYNC, -1, -1, -1, 0)
+
+
+class BlockShape:
+    """The instructions of a block with rows relative to the block's base row; shared by all blocks of that
+    shape (interned), so a memo key hashes it by identity."""
+
+    __slots__ = ("instrs", "_rows", "__weakref__")
+
+    def __init__(self, instrs: tuple):
+        self.instrs = instrs
+        self._rows: dict[int, tuple[frozenset, int]] = {}
+
+    def rows(self, row_accesses: int) -> tuple[frozenset, int]:
+        """(relative rows the block touches, including rows a spanning op continues into; the largest)."""
+        got = self._rows.get(row_accesses)
+        if got is None:
+            rows = set()
+            for op, _bank, row, col, n in self.instrs:
+                if op in ROW_OPS:
+                    last = row + ((col + n - 1) // row_accesses if op in SPAN_OPS else 0)
+                    rows.update(range(row, last + 1))
+            got = self._rows[row_accesses] = (frozenset(rows), max(rows, default=-1))
+        return got
+
+
+_SHAPES: "weakref.WeakValueDictionary[tuple, BlockShape]" = weakref.WeakValueDictionary()
+
+
+def _shape_of(instrs: tuple) -> BlockShape:
+    shape = _SHAPES.get(instrs)
+    if shape is None:
+        shape = _SHAPES[instrs] = BlockShape(instrs)
+    return shape
+
+
+class DramBlock:
+    """A group of one channel's instructions: the unit of burst-mode memoization (no SYNC, no nested blocks).
+
+    ``DramBlock(instrs)`` takes instructions with absolute rows; the block is stored as a shape (rows relative to
+    the lowest row it names) plus that base row, so the same shape on other rows shares memo entries. To place a
+    shape many times without rescanning it, build it once and use :meth:`at`::
+
+        tile = DramBlock([mac_abk(0, 0, 64), rd_mac()])      # rows relative to 0
+        prog.block(ch, tile.at(row_base=120))                # O(1): rows 120.. of the same shape
+    """
+
+    __slots__ = ("shape", "row_base")
+
+    def __init__(self, instrs: Iterable[Instr], row_base: int | None = None):
+        instrs = tuple(instrs)
+        for ins in instrs:
+            if type(ins) is not tuple or len(ins) != 5:
+                raise SimulationError(f"a DramBlock holds instruction tuples (blocks do not nest), got {ins!r}")
+            if ins[0] == OP_SYNC:
+                raise SimulationError("a DramBlock cannot contain SYNC (a block is one channel's work)")
+        if row_base is None:  # absolute rows: rebase to the lowest row named
+            row_base = min((i[2] for i in instrs if i[0] in ROW_OPS), default=0)
+            if row_base:
+                instrs = tuple((i[0], i[1], i[2] - row_base, i[3], i[4]) if i[0] in ROW_OPS else i
+                               for i in instrs)
+        self.shape = _shape_of(instrs)
+        self.row_base = row_base
+
+    def at(self, row_base: int) -> "DramBlock":
+        """The same shape placed at ``row_base``."""
+        blk = DramBlock.__new__(DramBlock)
+        blk.shape, blk.row_base = self.shape, row_base
+        return blk
+
+    @property
+    def instrs(self) -> tuple:
+        """The instructions with absolute rows."""
+        base = self.row_base
+        if not base:
+            return self.shape.instrs
+        return tuple((i[0], i[1], i[2] + base, i[3], i[4]) if i[0] in ROW_OPS else i for i in self.shape.instrs)
+
+    def __len__(self) -> int:
+        return len(self.shape.instrs)
+
+
+class DramProgram:
+    """Per-channel instruction lists. ``sync()`` appends a SYNC to every channel."""
+
+    def __init__(self, channels: int):
+        if channels < 1:
+            raise SimulationError(f"a DRAM program needs at least one channel, got {channels}")
+        self.channels: list[list] = [[] for _ in range(channels)]
+
+    def add(self, ch: int, *items) -> None:
+        self._ch(ch).extend(items)
+
+    def extend(self, ch: int, items: Iterable) -> None:
+        self._ch(ch).extend(items)
+
+    def block(self, ch: int, instrs: Iterable[Instr]) -> DramBlock:
+        blk = instrs if isinstance(instrs, DramBlock) else DramBlock(instrs)
+        self._ch(ch).append(blk)
+        return blk
+
+    def sync(self) -> None:
+        for lst in self.channels:
+            lst.append(SYNC)
+
+    def _ch(self, ch: int) -> list:
+        if not 0 <= ch < len(self.channels):
+            raise SimulationError(f"channel {ch} out of range 0..{len(self.channels) - 1}")
+        return self.channels[ch]
+
+    def __len__(self) -> int:
+        return sum(len(c) for c in self.channels)
+
+
+def as_channel_lists(program, channels: int) -> list[list]:
+    """Accept a :class:`DramProgram` or a sequence of per-channel lists. Channels the program does not mention
+    are idle; they join its SYNCs."""
+    lists = program.channels if isinstance(program, DramProgram) else list(program)
+    if len(lists) > channels:
+        raise SimulationError(f"the program uses {len(lists)} channels but the DRAM has {channels}")
+    syncs = max([sum(1 for i in x if type(i) is tuple and i[0] == OP_SYNC) for x in lists], default=0)
+    return [list(x) for x in lists] + [[SYNC] * syncs for _ in range(channels - len(lists))]
+
+
+class AddressMapping:
+    """Split a byte address into (channel, bank, row, col) by a named mapping, most significant field first.
+
+    ``RoBaBgCoCh``: consecutive 32 B accesses go to consecutive channels, then along a row, then to the next
+    bank group, bank, row. Fields are mixed-radix (channel counts need not be powers of two).
+    """
+
+    FIELDS = {"Ro": "rows", "Ba": "banks_per_group", "Bg": "bank_groups", "Co": "row_accesses", "Ch": "channels"}
+
+    def __init__(self, cfg, name: str | None = None):
+        self.name = name or cfg.address_mapping
+        parts = [self.name[i:i + 2] for i in range(0, len(self.name), 2)]
+        if sorted(parts) != sorted(self.FIELDS) or len(self.name) != 10:
+            raise SimulationError(f"address mapping {self.name!r} must order the fields Ro Ba Bg Co Ch")
+        self.order = list(reversed(parts))  # least significant first
+        self.radix = {"Ro": cfg.rows, "Ba": cfg.banks_per_group, "Bg": cfg.bank_groups,
+                      "Co": cfg.row_accesses, "Ch": cfg.channels}
+        self.access_bytes = cfg.access_bytes
+        self.bpg = cfg.banks_per_group
+        self.capacity = cfg.access_bytes
+        for f in parts:
+            self.capacity *= self.radix[f]
+
+    def decode(self, addr: int) -> tuple[int, int, int, int]:
+        if not 0 <= addr < self.capacity:
+            raise SimulationError(f"address {addr:#x} outside the DRAM (capacity {self.capacity:#x} bytes)")
+        a = addr // self.access_bytes
+        v = {}
+        for f in self.order:
+            a, v[f] = divmod(a, self.radix[f])
+        return v["Ch"], v["Bg"] * self.bpg + v["Ba"], v["Ro"], v["Co"]
+
+    def encode(self, ch: int, bank: int, row: int, col: int) -> int:
+        v = {"Ch": ch, "Bg": bank // self.bpg, "Ba": bank % self.bpg, "Ro": row, "Co": col}
+        a = 0
+        for f in reversed(self.order):
+            a = a * self.radix[f] + v[f]
+        return a * self.access_bytes
+
+
+def validate_instr(ins: Sequence[int], cfg, where: str = "") -> None:
+    """Range checks for one instruction against the organization (raises SimulationError)."""
+    op, bank, row, col, n = ins
+    pre = f"{where}: " if where else ""
+    if not 0 <= op < len(OP_NAMES) or op == OP_FENCE:
+        raise SimulationError(f"{pre}unknown op code {op}")
+    name = OP_NAMES[op]
+    if bank != -1 and not 0 <= bank < cfg.banks:
+        raise SimulationError(f"{pre}{name}: bank {bank} out of range 0..{cfg.banks - 1}")
+    if op in (OP_RD, OP_WR, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK) and bank < 0:
+        raise SimulationError(f"{pre}{name} needs a bank")
+    if op in ROW_OPS:
+        last = row + ((col + n - 1) // cfg.row_accesses if op in SPAN_OPS else 0)
+        if not 0 <= row or last >= cfg.rows:
+            raise SimulationError(f"{pre}{name}: row {row} (through {last}) out of range 0..{cfg.rows - 1}")
+    if op in (OP_RD, OP_WR, OP_MAC_ABK, OP_EWMUL, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK, OP_WR_GB):
+        if not 0 <= col < cfg.row_accesses:
+            raise SimulationError(f"{pre}{name}: column {col} out of range 0..{cfg.row_accesses - 1} "
+                                  f"(columns count {cfg.access_bytes}-byte accesses)")
+    if op in (OP_DELAY,) and n < 0 or op not in (OP_DELAY, OP_SYNC) and n < 1:
+        raise SimulationError(f"{pre}{name}: size {n} must be positive")

@@ -1,0 +1,8 @@
+"""Make the DRAM tests' helper module (dram_testlib.py, next to this file) importable under --import-mode=importlib."""
+
+import sys
+from pathlib import Path
+
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)

@@ -1,0 +1,171 @@
+"""Command mode (one kernel event per DRAM command) and burst mode (closed-form runs, memoized blocks) must agree
+exactly: cycles, every counter, energy and the command trace itself. Every trace also passes the checker."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from archsim.errors import SimulationError
+from dram_testlib import aim_spec, gddr6_spec, random_program
+from cyclesim.dram import (DramBlock, DramProgram, DramSystem, check_trace, delay, mac_abk, rd, rd_mac, wr,
+                           wr_gb)
+
+SPECS = {
+    "aim": (aim_spec, {}, True),
+    "aim_fast_refresh_q4": (aim_spec, {"timing_cycles": {"nREFI": 400}, "request_queue_entries": 4}, True),
+    "gddr6": (gddr6_spec, {}, False),
+    "gddr6_faw_q3": (gddr6_spec, {"timings": {"nFAW": 40, "nREFI": 600}, "queue": 3}, False),
+}
+_cache: dict = {}
+
+
+def spec_of(name):
+    if name not in _cache:
+        make, kw, _pim = SPECS[name]
+        _cache[name] = make(**kw)
+    return _cache[name]
+
+
+def same(a, b) -> None:
+    assert a.cycles == b.cycles and a.end_cycle == b.end_cycle
+    assert a.commands == b.commands
+    assert a.per_channel == b.per_channel
+    assert a.per_bank == b.per_bank
+    assert a.energy_pj == b.energy_pj
+    assert (a.bus_bytes, a.bank_bytes, a.bank_activations, a.bank_accesses, a.refreshes) == \
+           (b.bus_bytes, b.bank_bytes, b.bank_activations, b.bank_accesses, b.refreshes)
+    assert a.trace == b.trace
+
+
+TOTALS = {"memo_hits": 0, "refreshes": 0, "commands": 0, "burst_events": 0, "programs": 0}
+
+
+@pytest.mark.parametrize("chunk", range(8))
+def test_modes_agree_on_random_programs(chunk):
+    """25 seeded programs per chunk, 200 in all, round-robin over the four configurations."""
+    names = list(SPECS)
+    for seed in range(chunk * 25, chunk * 25 + 25):
+        rng = random.Random(seed)
+        name = names[seed % len(names)]
+        spec = spec_of(name)
+        cmd_sys = DramSystem(spec, "command")
+        prog = random_program(rng, cmd_sys.cfg, rng.choice((20, 60, 200)), pim=SPECS[name][2])
+        a = cmd_sys.run(prog, trace=True)
+        b = DramSystem(spec, "burst").run(prog, trace=True)
+        same(a, b)
+        assert a.events >= a.simulated_commands          # at least one kernel event per command
+        assert check_trace(a.trace, spec) == [], f"seed {seed}"
+        TOTALS["memo_hits"] += b.memo_hits
+        TOTALS["refreshes"] += b.refreshes
+        TOTALS["commands"] += b.simulated_commands
+        TOTALS["burst_events"] += b.events
+        TOTALS["programs"] += 1
+
+
+def test_random_programs_exercised_the_fast_paths():
+    """The generated programs did hit the memo, refresh inside runs, and burst mode used far fewer events."""
+    if TOTALS["programs"] < 200:
+        pytest.skip("runs after the random-program tests (whole module)")
+    assert TOTALS["memo_hits"] > 20
+    assert TOTALS["refreshes"] > 100
+    assert TOTALS["burst_events"] < TOTALS["commands"] / 2
+
+
+def test_repeated_blocks_hit_the_memo_across_refresh_boundaries():
+    """The same block shape on successive rows: identical state after each block, so all but the first few
+    come from the memo; blocks that a refresh falls into are simulated again and still agree exactly."""
+    spec = aim_spec(timing_cycles={"nREFI": 1000})
+    prog = DramProgram(2)
+    for ch in range(2):
+        prog.add(ch, wr_gb(64))
+        for g in range(60):
+            prog.block(ch, DramBlock([mac_abk(100 + g, 0, 64), rd_mac()]))
+    a = DramSystem(spec, "command").run(prog, trace=True)
+    b = DramSystem(spec, "burst").run(prog, trace=True)
+    same(a, b)
+    assert b.refreshes > 10
+    assert b.memo_hits > 60
+    assert b.events < a.events / 20
+    assert check_trace(b.trace, spec) == []
+
+
+def test_block_shapes_are_relative_to_a_base_row():
+    ra = DramSystem(aim_spec()).cfg.row_accesses
+    a = DramBlock([mac_abk(5, 0, 64), rd(3, 9, 1)])
+    b = DramBlock([mac_abk(50, 0, 64), rd(3, 54, 1)])
+    c = DramBlock([mac_abk(5, 1, 64), rd(3, 9, 1)])
+    d = DramBlock([mac_abk(5, 0, 64), rd(4, 9, 1)])
+    assert a.shape is b.shape and (a.row_base, b.row_base) == (5, 50)        # same shape, other rows
+    assert a.shape.rows(ra) == (frozenset({0, 4}), 4)                        # 64 columns from col 0: one row
+    assert c.shape.rows(ra) == (frozenset({0, 1, 4}), 4)                     # from col 1 it spills into row 6
+    assert a.shape is not c.shape and a.shape is not d.shape                 # columns and banks matter
+    assert a.at(7).instrs == (mac_abk(7, 0, 64), rd(3, 11, 1)) and a.at(7).shape is a.shape
+
+
+def test_blocks_placed_with_at_hit_the_memo_and_agree():
+    spec = aim_spec()
+    tile = DramBlock([mac_abk(0, 0, 64), rd_mac()])
+    prog = DramProgram(1)
+    prog.add(0, wr_gb(64))
+    for g in range(40):
+        prog.block(0, tile.at(200 + g))
+    a = DramSystem(spec, "command").run(prog, trace=True)
+    b = DramSystem(spec, "burst").run(prog, trace=True)
+    same(a, b)
+    assert check_trace(a.trace, spec) == []
+    assert b.memo_hits >= 30
+    with pytest.raises(SimulationError, match="out of range"):
+        DramSystem(spec).run([[tile.at(DramSystem(spec).cfg.rows)]])
+    with pytest.raises(SimulationError, match="do not nest"):
+        DramBlock([tile])
+
+
+def test_persistent_state_across_runs_and_start_cycle():
+    """Two runs on one system continue from the first run's state (open rows, refresh, time) in both modes."""
+    spec = gddr6_spec(channels=2)
+    res = {}
+    for mode in ("command", "burst"):
+        system = DramSystem(spec, mode)
+        p1, p2 = DramProgram(2), DramProgram(2)
+        for i in range(300):
+            p1.add(i % 2, rd(i % 3, 4, i % 64))
+            p2.add(i % 2, wr(i % 3, 4 + i % 2, i % 64))
+        p2.add(0, delay(40))
+        r1 = system.run(p1, trace=True)
+        r2 = system.run(p2, trace=True, start_cycle=r1.end_cycle + 5000)
+        assert r2.start_cycle == r1.end_cycle + 5000
+        assert check_trace(r1.trace + r2.trace, spec) == []
+        res[mode] = (r1, r2)
+    for a, b in zip(res["command"], res["burst"]):
+        same(a, b)
+    assert res["burst"][1].refreshes >= 1          # the refreshes postponed over the idle gap
+
+
+def test_ordinary_read_runs_are_collapsed_in_burst_mode():
+    spec = gddr6_spec(channels=1, refresh="none")
+    prog = DramProgram(1)
+    for i in range(64):
+        prog.add(0, rd(2, 9, i))
+    a = DramSystem(spec, "command").run(prog, trace=True)
+    b = DramSystem(spec, "burst").run(prog, trace=True)
+    same(a, b)
+    assert check_trace(a.trace, spec) == []
+    assert a.events == 1 + 65 and b.events == 3    # start + ACT + 64 RD; start + ACT + one run
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chunk", range(10))
+def test_modes_agree_on_many_larger_random_programs(chunk):
+    """1000 more seeded programs, up to 600 items, with the checker on each trace (make test-slow)."""
+    names = list(SPECS)
+    for seed in range(10_000 + chunk * 100, 10_000 + chunk * 100 + 100):
+        rng = random.Random(seed)
+        name = names[seed % len(names)]
+        spec = spec_of(name)
+        cmd_sys = DramSystem(spec, "command")
+        prog = random_program(rng, cmd_sys.cfg, rng.choice((50, 200, 600)), pim=SPECS[name][2])
+        a = cmd_sys.run(prog, trace=True)
+        same(a, DramSystem(spec, "burst").run(prog, trace=True))
+        assert check_trace(a.trace, spec) == [], f"seed {seed}"
