@@ -41,16 +41,28 @@ class EngineRunner(Component):
     def _start(self) -> None:
         idx = self.queue.popleft()
         cmd = self.run.block.commands[idx]
-        cycles, pj = self.model.cost(cmd.op, cmd.work)
-        ticks = cycles * self.clock.ticks_per_cycle
         now = self.sim.now
+        model = self.model
+        if model.stateful:
+            start = self.clock.next_edge(now)
+            cycles, pj, counters = model.execute(cmd.op, cmd.work, start // self.clock.ticks_per_cycle)
+            for key, n in counters.items():
+                self.count(key, n)
+            now = start
+        else:
+            cycles, pj = model.cost(cmd.op, cmd.work)
+        ticks = cycles * self.clock.ticks_per_cycle
         self.running = True
         self.busy(now, now + ticks, cmd.label)
         self.count(f"{cmd.op}_commands")
         self.count("busy_cycles", cycles)
-        if pj:
+        if isinstance(pj, dict):  # energy by category (e.g. per DRAM command type)
+            for category, value in pj.items():
+                if value:
+                    self.charge(category, value)
+        elif pj:
             self.charge(cmd.op, pj)
-        self.sim.schedule(ticks, self._done, idx)
+        self.sim.at(now + ticks, self._done, idx)
 
     def _done(self, idx: int) -> None:
         self.running = False
@@ -120,7 +132,8 @@ def run(program: Program, spec, *, mode: str = "burst", trace: bool = False, pro
     """Simulate ``program`` on ``spec``. ``progress(done_blocks, total_blocks)`` is called now and then."""
     if mode not in MODES:
         raise SimulationError(f"unknown mode {mode!r}; expected one of: {', '.join(MODES)}")
-    program.validate()
+    if isinstance(program.blocks, list):
+        program.validate()
     models: dict[str, EngineModel] = {}
     for name, path in program.engines.items():
         comp = spec.component(path)
@@ -130,13 +143,19 @@ def run(program: Program, spec, *, mode: str = "burst", trace: bool = False, pro
     runners = {name: EngineRunner(sim, name, m, name, None) for name, m in models.items()}
     memo: dict[Any, tuple] = {}
     simulated = reused = 0
-    total = len(program.blocks)
+    total = program.meta.get("blocks") or (len(program.blocks) if isinstance(program.blocks, list) else 0)
+    stateful = any(m.stateful for m in models.values())  # their cost depends on history: never replay blocks
+    for m in models.values():
+        m.mode = mode
+    n_commands = 0
     for bi, block in enumerate(program.blocks):
         if progress is not None and bi % 256 == 0:
             progress(bi, total)
         if not block.commands:
             continue
-        hit = memo.get(block.key) if (mode == "burst" and block.key is not None) else None
+        n_commands += len(block.commands)
+        use_memo = mode == "burst" and block.key is not None and not stateful
+        hit = memo.get(block.key) if use_memo else None
         if hit is not None:
             _replay(sim, runners, hit)
             reused += 1
@@ -152,10 +171,13 @@ def run(program: Program, spec, *, mode: str = "burst", trace: bool = False, pro
             raise SimulationError(f"block {block.label!r}: {br.left} commands never became ready "
                                   f"(a dependency cycle?)")
         simulated += 1
-        if mode == "burst" and block.key is not None:
+        if use_memo:
             memo[block.key] = _delta(sim, runners, before, start)
     if progress is not None:
-        progress(total, total)
+        progress(bi + 1 if total == 0 else total, total or bi + 1)
+    for name, m in models.items():
+        for category, pj in m.finish(sim.now // runners[name].clock.ticks_per_cycle).items():
+            sim.ledger.add(name, category, pj)
     sim.finish()
     components = {}
     for name, r in runners.items():
@@ -170,8 +192,9 @@ def run(program: Program, spec, *, mode: str = "burst", trace: bool = False, pro
     return SimResult(ticks=sim.now, tick_hz=timebase.tick_hz,
                      clocks_mhz={n: d.freq_mhz for n, d in timebase.domains.items()}, reference_clock=ref,
                      components=components, energy_pj=sim.ledger.per_component(), blocks_simulated=simulated,
-                     blocks_reused=reused, commands=len(program),
-                     trace=sim.tracer.to_dict() if sim.tracer else None)
+                     blocks_reused=reused, commands=n_commands,
+                     trace=sim.tracer.to_dict() if sim.tracer else None,
+                     extra={k: v for name, m in models.items() for k, v in m.report().items()})
 
 
 def _snapshot(sim: Simulator, runners: dict[str, EngineRunner]):

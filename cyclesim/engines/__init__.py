@@ -26,9 +26,16 @@ def engine_model(*impls: str):
 
 
 class EngineModel:
-    """Base class. ``params`` are the component's resolved parameters; ``clock_mhz`` its clock."""
+    """Base class. ``params`` are the component's resolved parameters; ``clock_mhz`` its clock.
+
+    A *stateless* model implements :meth:`cost`. A *stateful* one (``stateful = True``, e.g. a DRAM whose open
+    rows and refresh schedule carry over) implements :meth:`execute`, which also gets the start cycle; the
+    runner then never replays a block from memory (the model may have its own, exact, reuse).
+    """
 
     clock_key = "freq_mhz"
+    stateful = False
+    mode = "burst"  # set by the runner: "command" or "burst"
 
     def __init__(self, name: str, impl: str, params: dict[str, Any]):
         self.name = name
@@ -46,6 +53,18 @@ class EngineModel:
     def cost(self, op: str, work: dict[str, Any]) -> tuple[int, float]:
         """``(cycles, dynamic_pj)`` of one command."""
         raise NotImplementedError
+
+    def execute(self, op: str, work: dict[str, Any], start_cycle: int) -> tuple[int, float, dict[str, int]]:
+        """Stateful models: ``(cycles, dynamic_pj, counters)`` of one command started at ``start_cycle``."""
+        raise NotImplementedError
+
+    def finish(self, end_cycle: int) -> dict[str, float]:
+        """Energy (pJ by category) to book when the run ends at ``end_cycle`` (e.g. idle background power)."""
+        return {}
+
+    def report(self) -> dict[str, Any]:
+        """Extra figures for the result (e.g. a DRAM row-hit rate)."""
+        return {}
 
     def unsupported(self, op: str) -> SimulationError:
         return SimulationError(f"engine {self.name!r} ({self.impl}) cannot execute op {op!r}")

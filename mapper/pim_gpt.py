@@ -1,0 +1,252 @@
+"""Lowering of GPT token generation onto PIM-GPT: bank-level PIM for every matrix-vector product, the ASIC
+for everything else.
+
+Per generated token (PIM-GPT processes the prompt token by token too, so prefill is the same loop), per layer:
+
+====  ======  =========================================================================================
+step  engine  work
+====  ======  =========================================================================================
+1     asic    LayerNorm of the residual stream
+2     pim     QKV projection: per K-tile, WR_GB of the input slice, then MAC_ABK + RD_MAC per output
+3     asic    add the K-tiles' partial sums, add the bias
+4     pim     append this token's K (row-major) and V (column-major) to the reserved KV space; WR_GB q;
+              scores = K q per head (MAC_ABK over d_head, RD_MAC)
+5     asic    softmax per head (Taylor exp, Newton-Raphson reciprocal)
+6     pim     context = V^T p per head (WR_GB of the head's probabilities, one row of V^T per output)
+7     asic    add partial sums over position tiles
+8     pim     output projection
+9     asic    partial sums, bias, residual add, LayerNorm
+10    pim     FC1
+11    asic    partial sums, bias, GELU
+12    pim     FC2
+13    asic    partial sums, bias, residual add
+====  ======  =========================================================================================
+
+then the final LayerNorm, the LM head on PIM and the partial sums and argmax on the ASIC. Every channel gets
+the same instruction stream (the layout pads outputs and heads), every PIM step ends with a SYNC (the ASIC
+needs all results), and the steps depend on each other in order. The DRAM controller adds ACT/PRE, mode
+changes and refresh; the instructions say only what the mapping decides.
+
+Weight VMM programs are built once per matrix and reused by every token; a repeated row pattern is emitted as
+one :class:`~cyclesim.dram.program.DramRepeat` when the DRAM model offers it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from archsim.errors import MappingError
+from cyclesim.dram.program import DramBlock, SYNC, mac_abk, rd_mac, rd_sbk, wr_gb, wr_sbk
+from cyclesim.program import Block, Program
+from mapper import lowering
+from mapper.pim_gpt_layout import KTile, Layout, ceil_div, plan
+
+try:  # the closed-form repeat of the DRAM model (burst mode); expanded into blocks otherwise
+    from cyclesim.dram.program import DramRepeat
+except ImportError:  # pragma: no cover - depends on the DRAM model version
+    DramRepeat = None
+
+
+def _segments(start_access: int, outputs: int, accesses: int, row_accesses: int, heads: int = 1):
+    """Instructions for ``outputs`` back-to-back output segments of ``accesses`` columns each (``heads``
+    sub-segments read out separately), starting at access ``start_access`` of row 0 (relative rows)."""
+    instrs = []
+    sub = accesses // heads
+    for o in range(outputs):
+        for h in range(heads):
+            a = start_access + o * accesses + h * sub
+            instrs.append(mac_abk(a // row_accesses, a % row_accesses, sub))
+            instrs.append(rd_mac())
+    return instrs
+
+
+def _emit_pattern(items: list, *, row_base: int, total: int, per_output: int, row_accesses: int,
+                  heads: int = 1) -> None:
+    """``total`` outputs of ``per_output`` columns packed from ``row_base``: one repeated period + a tail."""
+    from math import gcd
+
+    g = gcd(per_output, row_accesses)
+    period_outputs, period_rows = row_accesses // g, per_output // g
+    full, tail = divmod(total, period_outputs)
+    if full:
+        tile = _tile(period_outputs, per_output, row_accesses, heads)
+        if DramRepeat is not None and full > 1:
+            items.append(DramRepeat(tile, full, row_base, period_rows))
+        else:
+            items.extend(tile.at(row_base + i * period_rows) for i in range(full))
+    if tail:
+        items.append(_tile(tail, per_output, row_accesses, heads).at(row_base + full * period_rows))
+
+
+@lru_cache(maxsize=4096)
+def _tile(outputs: int, per_output: int, row_accesses: int, heads: int) -> DramBlock:
+    return DramBlock(_segments(0, outputs, per_output, row_accesses, heads), row_base=0)
+
+
+class PimGptMapper:
+    """Builds the per-token command chain for one (model, spec) pair."""
+
+    def __init__(self, config, spec, max_positions: int):
+        self.config = config
+        self.spec = spec
+        self.layout: Layout = plan(config, spec, max_positions)
+        self.geo = self.layout.geometry
+        self._vmm_cache: dict[str, list] = {}
+
+    # -- DRAM programs --------------------------------------------------------------------------------------
+    def _broadcast(self, items: list) -> list[list]:
+        return [items] * self.geo.channels
+
+    def vmm(self, name: str) -> list[list]:
+        """Per-channel instruction lists of one weight matrix-vector product (cached: weights do not move)."""
+        got = self._vmm_cache.get(name)
+        if got is None:
+            m = self.layout.matrices[name]
+            items: list = []
+            for t in m.tiles:
+                items.append(wr_gb(t.accesses))
+                _emit_pattern(items, row_base=t.row_base, total=m.slots, per_output=t.accesses,
+                              row_accesses=self.geo.row_accesses)
+            items.append(SYNC)
+            got = self._vmm_cache[name] = self._broadcast(items)
+        return got
+
+    def attention_scores(self, layer: int, position: int) -> list[list]:
+        """Append K and V of ``position`` and compute the scores of all ``position + 1`` cached keys."""
+        geo, kc, vc = self.geo, self.layout.kcache[layer], self.layout.vcache[layer]
+        ra = geo.row_accesses
+        items: list = []
+        # K append: one segment (the channel's heads) in bank position % B, row-major
+        bank, slot = position % geo.banks, position // geo.banks
+        a = slot * kc.seg_accesses
+        items.append(wr_sbk(bank, kc.row_base + a // ra, a % ra, kc.seg_accesses))
+        # V append: one value in each of the channel's head-dimension rows (column-major)
+        col = (position % geo.row_elems) // geo.access_elems
+        tile = position // geo.row_elems
+        dims = kc.heads_per_channel * self.config.d_head
+        for i in range(dims):
+            row = vc.row_base + (i // geo.banks) * vc.rows_per_dim + tile
+            items.append(wr_sbk(i % geo.banks, row, col, 1))
+        # scores: q slice into the GB, then per cached position and head one MAC_ABK + RD_MAC
+        items.append(wr_gb(kc.seg_accesses))
+        kv = position + 1
+        _emit_pattern(items, row_base=kc.row_base, total=ceil_div(kv, geo.banks), per_output=kc.seg_accesses,
+                      row_accesses=ra, heads=kc.heads_per_channel)
+        items.append(SYNC)
+        return self._broadcast(items)
+
+    def attention_context(self, layer: int, kv: int) -> list[list]:
+        """context = V^T p for each of the channel's heads: WR_GB the probabilities, one V^T row per output."""
+        geo, vc = self.geo, self.layout.vcache[layer]
+        dh = self.config.d_head
+        items: list = []
+        for h in range(vc.heads_per_channel):
+            for t in range(ceil_div(kv, geo.gb_elems)):
+                k = min(geo.gb_elems, kv - t * geo.gb_elems)
+                acc = ceil_div(k, geo.access_elems)
+                items.append(wr_gb(acc))
+                # the head's dims sit at indices h*dh .. h*dh+dh-1 of the channel's dims, dim i in bank i % B
+                first = h * dh // geo.banks
+                last = ceil_div((h + 1) * dh, geo.banks)
+                for idx in range(first, last):
+                    items.append(mac_abk(vc.row_base + idx * vc.rows_per_dim + t, 0, acc))
+                    items.append(rd_mac())
+        items.append(SYNC)
+        return self._broadcast(items)
+
+    def embedding_read(self) -> list[list]:
+        """The token and position embedding rows: d_model values each, read from one bank of channel 0."""
+        geo = self.geo
+        n = ceil_div(self.config.d_model, geo.access_elems)
+        items = []
+        for table_row in (0, 1):  # token table row, position table row
+            left, row = n, self.layout.rows_used - 1 - table_row * ceil_div(n, geo.row_accesses)
+            while left > 0:
+                k = min(left, geo.row_accesses)
+                items.append(rd_sbk(0, row, 0, k))
+                left -= k
+                row -= 1
+        lists = [list(items) + [SYNC]] + [[SYNC] for _ in range(geo.channels - 1)]
+        return lists
+
+    # -- the token loop -------------------------------------------------------------------------------------
+    def token_block(self, index: int, position: int) -> Block:
+        """All commands of one token at ``position`` (its KV goes to that slot), chained in order."""
+        c, geo = self.config, self.geo
+        d, H, dff = c.d_model, c.n_heads, c.d_ff
+        b = Block([], None, f"token{index}")
+        prev = [b.add("pim", "dram", {"program": self.embedding_read()}, label="embedding")]
+
+        def pim(program, label):
+            prev[0] = b.add("pim", "dram", {"program": program}, deps=(prev[0],), label=label)
+
+        def asic(op, label, **work):
+            prev[0] = b.add("asic", op, work, deps=(prev[0],), label=label)
+
+        def parts(name):
+            return len(self.layout.matrices[name].tiles)
+
+        asic("add", "embed.add", n=d)
+        kv = position + 1
+        for L in range(c.n_layers):
+            asic("layernorm", f"L{L}.ln1", n=d)
+            pim(self.vmm(f"L{L}.qkv"), f"L{L}.qkv")
+            asic("reduce", f"L{L}.qkv.reduce", n=3 * d, parts=parts(f"L{L}.qkv"))
+            asic("add", f"L{L}.qkv.bias", n=3 * d)
+            pim(self.attention_scores(L, position), f"L{L}.scores")
+            asic("softmax", f"L{L}.softmax", n=kv, rows=H)
+            pim(self.attention_context(L, kv), f"L{L}.context")
+            asic("reduce", f"L{L}.context.reduce", n=d, parts=ceil_div(kv, geo.gb_elems))
+            pim(self.vmm(f"L{L}.proj"), f"L{L}.proj")
+            asic("reduce", f"L{L}.proj.reduce", n=d, parts=parts(f"L{L}.proj"))
+            asic("add", f"L{L}.proj.bias_residual", n=d, rows=2)
+            asic("layernorm", f"L{L}.ln2", n=d)
+            pim(self.vmm(f"L{L}.fc1"), f"L{L}.fc1")
+            asic("reduce", f"L{L}.fc1.reduce", n=dff, parts=parts(f"L{L}.fc1"))
+            asic("add", f"L{L}.fc1.bias", n=dff)
+            asic("gelu", f"L{L}.gelu", n=dff)
+            pim(self.vmm(f"L{L}.fc2"), f"L{L}.fc2")
+            asic("reduce", f"L{L}.fc2.reduce", n=d, parts=parts(f"L{L}.fc2"))
+            asic("add", f"L{L}.fc2.bias_residual", n=d, rows=2)
+        asic("layernorm", "ln_f", n=d)
+        pim(self.vmm("lm_head"), "lm_head")
+        asic("reduce", "lm_head.reduce", n=c.vocab, parts=parts("lm_head"))
+        asic("add", "argmax", n=c.vocab)
+        return b
+
+
+def _positions(workload):
+    """(token index, position) of every processed token: prompt tokens one by one, then generated ones."""
+    n = workload.prompt + workload.tokens if workload.phase == "decode" else workload.prompt
+    start = 0
+    return [(i, start + i) for i in range(n)]
+
+
+@lowering("pim_gpt")
+def lower_pim_gpt(workload, spec, *, include_prompt: bool = False, **_options) -> Program:
+    """GPT decode on PIM-GPT. The prompt's KV space is reserved; ``include_prompt=True`` also simulates the
+    prompt token by token (PIM-GPT's prefill), otherwise only the generated tokens are simulated."""
+    if workload.batch != 1:
+        raise MappingError(f"PIM-GPT generates one sequence at a time; got batch {workload.batch}", key="batch")
+    config = workload.model
+    max_positions = workload.prompt + workload.tokens
+    mapper = PimGptMapper(config, spec, max_positions)
+    comps = {c.impl: c.path for c in spec.walk()}
+    if "GDDR6_AiM" not in comps or "PimAsic" not in comps:
+        raise MappingError("the pim_gpt family needs a GDDR6_AiM component and a PimAsic component",
+                           file=spec.file, key="components")
+    if workload.phase == "decode":
+        first = 0 if include_prompt else workload.prompt
+        todo = [(i, i) for i in range(first, workload.prompt + workload.tokens)]
+    else:
+        todo = [(i, i) for i in range(workload.prompt)]
+
+    def blocks():
+        for i, pos in todo:
+            yield mapper.token_block(i, pos)
+
+    lay = mapper.layout
+    return Program(engines={"pim": comps["GDDR6_AiM"], "asic": comps["PimAsic"]}, blocks=blocks(),
+                   meta={"reference_clock": "pim", "blocks": len(todo),
+                         "report": {"tokens": len(todo), "dram_rows_used_per_bank": lay.rows_used,
+                                    "dram_bytes_used": lay.bytes_used}})
