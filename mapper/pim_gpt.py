@@ -223,13 +223,16 @@ def _positions(workload):
 
 
 @lowering("pim_gpt")
-def lower_pim_gpt(workload, spec, *, include_prompt: bool = False, **_options) -> Program:
+def lower_pim_gpt(workload, spec, *, include_prompt: bool = False, reserve_positions: int | None = None,
+                  **_options) -> Program:
     """GPT decode on PIM-GPT. The prompt's KV space is reserved; ``include_prompt=True`` also simulates the
-    prompt token by token (PIM-GPT's prefill), otherwise only the generated tokens are simulated."""
+    prompt token by token (PIM-GPT's prefill), otherwise only the generated tokens are simulated.
+    ``reserve_positions`` reserves KV space for more tokens than this workload has (to simulate one token of a
+    longer generation with the longer generation's layout)."""
     if workload.batch != 1:
         raise MappingError(f"PIM-GPT generates one sequence at a time; got batch {workload.batch}", key="batch")
     config = workload.model
-    max_positions = workload.prompt + workload.tokens
+    max_positions = max(workload.prompt + workload.tokens, reserve_positions or 0)
     mapper = PimGptMapper(config, spec, max_positions)
     comps = {c.impl: c.path for c in spec.walk()}
     if "GDDR6_AiM" not in comps or "PimAsic" not in comps:
