@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 
-
 def register(sub) -> None:
     p = sub.add_parser("list", help="list shipped architectures, component kinds and workload models")
     p.set_defaults(func=cmd_list)
