@@ -83,6 +83,11 @@ def _tile(outputs: int, per_output: int, row_accesses: int, heads: int) -> DramB
     return DramBlock(_segments(0, outputs, per_output, row_accesses, heads), row_base=0)
 
 
+@lru_cache(maxsize=1024)
+def _v_append_shape(dims: int, banks: int, rows_per_dim: int, col: int) -> DramBlock:
+    return DramBlock([wr_sbk(i % banks, (i // banks) * rows_per_dim, col, 1) for i in range(dims)], row_base=0)
+
+
 class PimGptMapper:
     """Builds the per-token command chain for one (model, spec) pair."""
 
@@ -121,12 +126,7 @@ class PimGptMapper:
         a = slot * kc.seg_accesses
         items.append(wr_sbk(bank, kc.row_base + a // ra, a % ra, kc.seg_accesses))
         # V append: one value in each of the channel's head-dimension rows (column-major)
-        col = (position % geo.row_elems) // geo.access_elems
-        tile = position // geo.row_elems
-        dims = kc.heads_per_channel * self.config.d_head
-        for i in range(dims):
-            row = vc.row_base + (i // geo.banks) * vc.rows_per_dim + tile
-            items.append(wr_sbk(i % geo.banks, row, col, 1))
+        items.append(self._v_append(layer, position))
         # scores: q slice into the GB, then per cached position and head one MAC_ABK + RD_MAC
         items.append(wr_gb(kc.seg_accesses))
         kv = position + 1
@@ -134,6 +134,16 @@ class PimGptMapper:
                       row_accesses=ra, heads=kc.heads_per_channel)
         items.append(SYNC)
         return self._broadcast(items)
+
+    def _v_append(self, layer: int, position: int) -> DramBlock:
+        """One value in each of the channel's head-dimension rows of V^T (column-major): a write per row. The
+        pattern is the same for every layer and every position in one 16-value column, so it is one block
+        shape placed at the layer's V rows (burst mode reuses its timing)."""
+        geo, vc = self.geo, self.layout.vcache[layer]
+        col = (position % geo.row_elems) // geo.access_elems
+        tile = position // geo.row_elems
+        return _v_append_shape(self.layout.kcache[layer].heads_per_channel * self.config.d_head, geo.banks,
+                               vc.rows_per_dim, col).at(vc.row_base + tile)
 
     def attention_context(self, layer: int, kv: int) -> list[list]:
         """context = V^T p for each of the channel's heads: WR_GB the probabilities, one V^T row per output."""
