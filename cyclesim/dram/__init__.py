@@ -3,14 +3,16 @@ an independent timing checker and trace replay.
 
 Modules: :mod:`~cyclesim.dram.standards` (the rule tables GDDR6_2000 and GDDR6_AiM), :mod:`~.config` (spec ->
 resolved configuration), :mod:`~.channel` (earliest-issue state compiled from the rules), :mod:`~.controller`
-(in-order PIM, FR-FCFS, refresh, closed-form runs), :mod:`~.engine` (kernel events, block memo), :mod:`~.system`
-(channels, SYNC, results), :mod:`~.program` (instructions, blocks, address mapping), :mod:`~.tracefile` (text
-formats), :mod:`~.checker` (independent rule checker).
+(in-order PIM, FR-FCFS, refresh, closed-form runs), :mod:`~.engine` (kernel events, block memo, closed-form
+repeats), :mod:`~.system` (channels, SYNC, results), :mod:`~.symmetry` (simulate one of identical channels),
+:mod:`~.program` (instructions, blocks, repeats, address mapping), :mod:`~.tracefile` (text formats),
+:mod:`~.checker` (independent rule checker).
 
 Python API::
 
     import arch
-    from cyclesim.dram import DramSystem, DramProgram, DramBlock, mac_abk, wr_gb, rd_mac, replay, check_trace
+    from cyclesim.dram import (DramSystem, DramProgram, DramBlock, DramRepeat, mac_abk, wr_gb, rd_mac, replay,
+                               check_trace)
 
     spec = arch.load("pim_gpt")
     dram = DramSystem(spec, mode="burst")          # or spec.component("dram"); mode "command" | "burst"
@@ -20,6 +22,7 @@ Python API::
         prog.add(ch, wr_gb(64))                     # input vector into the global buffer
         for g in range(50):
             prog.block(ch, tile.at(row_base=g))     # the same shape on row g: burst mode reuses the first result
+        prog.repeat(ch, tile, 3000, row_base=50)    # = tile.at(50 + i) for i < 3000, in closed form
     prog.sync()                                     # barrier: all channels done
     res = dram.run(prog, trace=True)                # -> DramResult
     res.cycles, res.ns, res.commands, res.per_channel, res.per_bank, res.energy_pj, res.row_hit_rate
@@ -28,9 +31,17 @@ Python API::
     res = replay("gemv.trace", spec, mode="command")   # the text format of cyclesim.dram.tracefile
 
 ``DramSystem.run(program, trace=False, start_cycle=None)`` takes a :class:`DramProgram` or a list of per-channel
-lists of instruction tuples / :class:`DramBlock` objects; the system keeps its state between calls (time, open
-rows, refresh, memo), and each result covers that call only. This is the entry point for the PIM-GPT mapper:
-one list per channel, ``SYNC`` where the ASIC needs every channel's results, ``DELAY`` for ASIC work.
+lists of instruction tuples, :class:`DramBlock` and :class:`DramRepeat` objects; the system keeps its state
+between calls (time, open rows, refresh, memo), and each result covers that call only. This is the entry point
+for the PIM-GPT mapper: one list per channel, ``SYNC`` where the ASIC needs every channel's results, ``DELAY``
+for ASIC work (or a later ``start_cycle``). Refreshes falling due while a channel idles issue at their due
+cycles (reported by the run in which the channel next has work). When every channel gets the same list (equal
+items in the same order; the same list object is the cheapest to check) burst mode simulates channel 0 only and
+replicates it: ``result.simulated_channels`` says so. ``DramSystem.background_pj(start, end)`` is the standby
+energy of an idle interval between runs; ``DramSystem.ctls`` gives every channel's up-to-date state.
+
+``DramSystem(spec, mode, fast_repeat=True, symmetry=True)``: the two burst-mode shortcuts can be switched off
+(for tests; results do not change).
 """
 
 from __future__ import annotations
@@ -39,8 +50,8 @@ from typing import Any
 
 from cyclesim.dram.checker import Violation, check_result, check_trace
 from cyclesim.dram.config import DramConfig
-from cyclesim.dram.program import (SYNC, AddressMapping, DramBlock, DramProgram, act, af, delay, ewmul, mac_abk,
-                                   mac_sbk, pre, rd, rd_mac, rd_sbk, wr, wr_bias, wr_gb, wr_sbk)
+from cyclesim.dram.program import (SYNC, AddressMapping, DramBlock, DramProgram, DramRepeat, act, af, delay, ewmul,
+                                   mac_abk, mac_sbk, pre, rd, rd_mac, rd_sbk, wr, wr_bias, wr_gb, wr_sbk)
 from cyclesim.dram.standards import STANDARDS, Rule, Standard, get_standard
 from cyclesim.dram.system import DramResult, DramSystem
 from cyclesim.dram.tracefile import format_command_trace, parse_command_trace, parse_requests
@@ -57,7 +68,7 @@ def replay(trace: Any, spec: Any, mode: str = "burst", *, record: bool = False) 
 
 
 __all__ = [
-    "DramSystem", "DramResult", "DramConfig", "DramProgram", "DramBlock", "AddressMapping", "replay",
+    "DramSystem", "DramResult", "DramConfig", "DramProgram", "DramBlock", "DramRepeat", "AddressMapping", "replay",
     "check_trace", "check_result", "Violation", "Standard", "Rule", "STANDARDS", "get_standard",
     "parse_requests", "parse_command_trace", "format_command_trace",
     "rd", "wr", "wr_gb", "mac_abk", "rd_mac", "wr_bias", "ewmul", "af", "mac_sbk", "rd_sbk", "wr_sbk", "act", "pre",

@@ -11,29 +11,34 @@ max(earliest-by-rules, ready)``; ``commit()`` applies it. Both fidelities run th
   command only the command's own spacing ``gap`` binds (the other constraints are fixed maxima already met), so
   command k issues at ``t0 + k * gap``. The run stops before the first command that would reach the refresh due
   cycle, exactly where command mode would start the refresh. A run is one kernel event.
-* burst mode, :class:`DramBlock`: executed eagerly in one event (the channel is independent of the others until
-  a SYNC, and blocks contain none) and memoized by (block shape, channel state relative to the block's start
-  cycle and base row). A memo entry is reused only if no refresh falls inside it; entries are recorded only
-  from executions without refresh. Applying an entry is exact because every timing update is a monotone max of
-  ``start + constant``.
+* burst mode, :class:`DramBlock` and :class:`DramRepeat`: executed eagerly in one event (the channel is
+  independent of the others until a SYNC, and blocks contain none) from the block memo of
+  :mod:`cyclesim.dram.engine` (``decide`` returns ``S_BLOCK`` / ``S_REPEAT``). With ``fast_repeat=False`` and in
+  command mode a repeat is expanded into its blocks.
 
 Refresh (``refresh: all_bank``): when the next command would issue at or after the due cycle, the controller
-first leaves register mode if needed, precharges all banks (PREA) if any row is open and issues REFab, all no
-earlier than the due cycle; the due cycle then advances by nREFI. Refresh is checked only when a command is
-wanted, so an idle channel postpones refreshes and catches up (back to back) when work arrives.
+first leaves register mode if needed, precharges all banks (PREA) if any row is open and issues REFab, each at
+the earliest cycle the rules allow from the due cycle on; the due cycle then advances by nREFI. The refresh
+commands are *not* held back by ``ready`` (the end of a DELAY, a SYNC release, the start of a run): a refresh
+that fell due while the channel was idle issues at its due cycle, and an idle gap of k x nREFI holds k refreshes
+at their due cycles instead of a pile of back-to-back ones in front of the next command. Refresh is decided when
+the channel next wants a command (so those commands may lie before the kernel's current time; channels are
+independent, so this changes nothing else), and idle refreshes do not delay a SYNC release, a DELAY or the end of
+a run.
 """
 
 from __future__ import annotations
 
+import copy
 from collections import deque
 
 from archsim.errors import SimulationError
 from cyclesim.dram.channel import MODE_BANK, MODE_REG, ChannelState, CompiledRules
 from cyclesim.dram.program import (OP_ACT, OP_AF, OP_DELAY, OP_EWMUL, OP_MAC_ABK, OP_MAC_SBK, OP_NAMES,
                                    OP_PRE, OP_RD, OP_RD_MAC, OP_RD_SBK, OP_SYNC, OP_WR, OP_WR_BIAS, OP_WR_GB,
-                                   OP_WR_SBK, DramBlock)
+                                   OP_WR_SBK, DramBlock, DramRepeat)
 
-S_CMD, S_SYNC, S_END, S_BLOCK, S_BLOCK_END = range(5)
+S_CMD, S_SYNC, S_END, S_BLOCK, S_BLOCK_END, S_REPEAT = range(6)
 K_PREP, K_COL, K_ONE, K_REQ, K_REF = range(5)
 _END_FRAME = object()
 
@@ -44,14 +49,16 @@ class ChannelController:
     __slots__ = ("st", "rules", "cfg", "burst", "ch", "frames", "items", "pos", "ready", "ref_due", "refresh",
                  "nrefi", "q", "win", "wn", "seq", "c_op", "c_bank", "c_row", "c_col", "c_left", "p_ci", "p_bank",
                  "p_row", "p_col", "p_t", "p_n", "p_kind", "p_e", "p_block", "stop_depth", "instr_cmd", "ci",
-                 "refreshes", "row_acc", "slack", "p_idx", "stream", "ci_rd", "ci_wr", "ci_act", "ci_pre")
+                 "refreshes", "row_acc", "slack", "p_idx", "stream", "ci_rd", "ci_wr", "ci_act", "ci_pre",
+                 "fast_repeat")
 
-    def __init__(self, rules: CompiledRules, ch: int, *, burst: bool, start: int = 0):
+    def __init__(self, rules: CompiledRules, ch: int, *, burst: bool, start: int = 0, fast_repeat: bool = True):
         cfg = rules.cfg
         self.rules = rules
         self.cfg = cfg
         self.st = ChannelState(rules, ch, start)
         self.burst = burst
+        self.fast_repeat = burst and fast_repeat   # DramRepeat in closed form (else expanded into blocks)
         self.ch = ch
         self.frames: list = []
         self.items: list | tuple = ()
@@ -89,6 +96,31 @@ class ChannelController:
         self.items = items
         self.pos = 0
         self.frames = []
+
+    def open_cycles_until(self, t: int) -> int:
+        """Cycles with at least one open row from the start until ``t``, counting the refreshes that fall due
+        before ``t`` while the channel idles: they close the rows at their (due) cycles although the controller
+        issues them only when it next decides a command. For ``t`` up to the channel's next command (the start
+        or end of a run, idle time between runs)."""
+        return self.open_cycles_at((t,))[0]
+
+    def open_cycles_at(self, ts) -> list[int]:
+        """:meth:`open_cycles_until` for each of the increasing cycles ``ts``."""
+        st = self.st
+        if not st.n_open or self.ref_due >= ts[-1]:
+            return [st.open_cycles_until(t) for t in ts]
+        probe = copy.copy(st)       # play the pending refresh sequence up to its PREA on a copy
+        probe.nxt, probe.open_row, probe.counts = list(st.nxt), list(st.open_row), list(st.counts)
+        probe.hist, probe.trace = [list(h) for h in st.hist], None
+        out = []
+        for t in ts:
+            while probe.n_open:
+                c, at, _e = self._refresh_command(probe)
+                if at >= t:
+                    break
+                probe.issue(c, -1, -1, -1, at)
+            out.append(probe.open_cycles_until(t))
+        return out
 
     def _fetch(self):
         while True:
@@ -161,6 +193,13 @@ class ChannelController:
                         self.p_block = item
                         return S_BLOCK
                     self.push_block(item)
+                    continue
+                if type(item) is DramRepeat:
+                    if self.fast_repeat and self.stop_depth < 0:
+                        self.p_block = item
+                        return S_REPEAT
+                    self.frames.append((self.items, self.pos))
+                    self.items, self.pos = item.blocks(), 0
                     continue
                 op = item[0]
                 if op <= OP_WR:
@@ -254,6 +293,8 @@ class ChannelController:
             return S_CMD
         orow = st.open_row
         ready = self.ready
+        nxt, earl, win_fol = st.nxt, st.earl, st.win_fol
+        bus = st.last + st.bus_gap
         ci_rd, ci_wr, ci_act, ci_pre = self.ci_rd, self.ci_wr, self.ci_act, self.ci_pre
         protected = None
         best = None
@@ -274,7 +315,13 @@ class ChannelController:
                     continue
                 c = ci_pre
                 hit = 1
-            e = st.earliest(c, b)
+            if win_fol[c]:
+                e = st.earliest(c, b)
+            else:   # st.earliest without window rules, inline
+                e = bus
+                for i in earl[c][b + 1]:
+                    if nxt[i] > e:
+                        e = nxt[i]
             t = e if e > ready else ready
             seq = group[0][0]
             if best is None or t < best_t or (t == best_t and (hit < best_hit or hit == best_hit and seq < best_seq)):
@@ -285,9 +332,15 @@ class ChannelController:
             return self._emit(c, b, r, -1, 1, K_PREP, best_e) and S_CMD
         if c == ci_pre:
             return self._emit(c, b, -1, -1, 1, K_PREP, best_e) and S_CMD
-        n = self._window_run(key) if self.burst else 1
         self.p_idx = key  # which queued group the column command serves (its oldest request)
-        return self._emit(c, b, r, self.win[key][0][1], n, K_REQ, best_e) and S_CMD
+        if self.burst:
+            return self._emit(c, b, r, self.win[key][0][1], self._window_run(key), K_REQ, best_e) and S_CMD
+        if best_t >= self.ref_due:
+            return self._emit_refresh() and S_CMD
+        # = self._emit(c, b, r, col, 1, K_REQ, best_e), the common case inline
+        self.p_ci, self.p_bank, self.p_row, self.p_col, self.p_t, self.p_n, self.p_kind, self.p_e = \
+            c, b, r, self.win[key][0][1], best_t, 1, K_REQ, best_e
+        return S_CMD
 
     def _window_run(self, key: tuple) -> int:
         """How many oldest-first hits to one row FR-FCFS will issue back to back from here (burst mode)."""
@@ -327,7 +380,13 @@ class ChannelController:
         return True
 
     def _emit_refresh(self) -> bool:
-        st = self.st
+        c, t, e = self._refresh_command(self.st)
+        self.p_ci, self.p_bank, self.p_row, self.p_col, self.p_t, self.p_n, self.p_kind, self.p_e = \
+            c, -1, -1, -1, t, 1, K_REF, e
+        return True
+
+    def _refresh_command(self, st: ChannelState) -> tuple[int, int, int]:
+        """The next command of the refresh sequence in state ``st``: (command, issue cycle, rule-earliest)."""
         ci = self.ci
         if st.mode != MODE_BANK:
             c = ci["mode_bank"]
@@ -336,10 +395,7 @@ class ChannelController:
         else:
             c = ci["refresh"]
         e = st.earliest(c, -1)
-        t = max(e, self.ready, self.ref_due)
-        self.p_ci, self.p_bank, self.p_row, self.p_col, self.p_t, self.p_n, self.p_kind, self.p_e = \
-            c, -1, -1, -1, t, 1, K_REF, e
-        return True
+        return c, (e if e > self.ref_due else self.ref_due), e   # not held back by `ready`: idle refreshes on time
 
     # -- issue --------------------------------------------------------------------------------------------------
     def commit(self) -> int:
@@ -350,26 +406,27 @@ class ChannelController:
             self.slack.append(t - self.p_e)
         if kind == K_REQ:
             key = self.p_idx
-            group = self.win[key]
+            win = self.win
+            group = win[key]
             if n == 1:
                 st.issue(c, b, self.p_row, group.popleft()[1], t)
                 if not group:
-                    del self.win[key]
+                    del win[key]
                 # one queue entry is free now: queue the next request if it is an ordinary one (= _refill)
                 items, pos = self.items, self.pos
-                if pos < len(items) and type(items[pos]) is tuple and items[pos][0] <= OP_WR:
-                    nxt = items[pos]
+                nxt = items[pos] if pos < len(items) else None
+                if type(nxt) is tuple and nxt[0] <= OP_WR:
                     k = nxt[:3]
-                    g = self.win.get(k)
+                    g = win.get(k)
                     if g is None:
-                        g = self.win[k] = deque()
+                        g = win[k] = deque()
                     g.append((self.seq, nxt[3]))
                     self.seq += 1
                     self.pos = pos + 1
                 else:
                     self.wn -= 1
                 # command mode: if only this group is queued, FR-FCFS picks its next request (same command)
-                self.stream = len(self.win) == 1 and key in self.win and not self.burst
+                self.stream = len(win) == 1 and key in win and not self.burst
                 return t
             else:  # the window is this one group; the run also serves requests not yet queued
                 k = n - self.wn

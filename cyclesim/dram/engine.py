@@ -1,45 +1,84 @@
-"""Kernel glue for one channel, and the burst-mode block memo.
+"""Kernel glue for one channel, and the burst-mode block memo with closed-form repeats.
 
 How commands map to kernel events:
 
-* command mode: exactly one event per DRAM command, at its issue cycle. The event commits the command, asks
-  the controller for the next one and schedules it (a SYNC parks the channel; the barrier release is one event).
+* command mode: exactly one event per DRAM command, at its issue cycle (a refresh that fell due while the
+  channel was idle is issued when the channel wakes up, at its due cycle, so its event may run late). The event
+  commits the command, asks the controller for the next one and schedules it (a SYNC parks the channel; the
+  barrier release is one event).
 * burst mode: one event per *step*, where a step is a single command, a closed-form run of identical column
-  commands (see :mod:`cyclesim.dram.controller`) or a whole :class:`~cyclesim.dram.program.DramBlock`.
+  commands (see :mod:`cyclesim.dram.controller`), a whole :class:`~cyclesim.dram.program.DramBlock` or a whole
+  :class:`~cyclesim.dram.program.DramRepeat`.
 
-A block is executed eagerly inside one event (channels interact only at SYNC, which blocks cannot contain) and
-its effect is recorded relative to the block's start cycle ``base`` (the first cycle any of its commands could
-issue) and its base row. The memo key is (block shape, channel state relative to ``base``): earliest-issue
-slots, command-bus and window histories and completion time clamped at ``base`` (anything at or before ``base``
-cannot bind), the open row of each bank relative to the block's base row if the block touches that row (``-1``
-closed, ``-2`` a row the block does not touch), and the mode. Refresh is not in the key: an entry records the
-offset of its last command and is applied only if the refresh due cycle lies beyond it; executions that
-refreshed are not recorded.
+Blocks and repeats are executed eagerly inside one event (channels interact only at SYNC, which blocks cannot
+contain). A block's effect is recorded relative to its start cycle ``base`` (the first cycle any of its commands
+could issue) and its base row. The *relative state key* is (block shape, channel state relative to ``base``):
+earliest-issue slots, command bus, window histories and completion time clamped at ``base`` (anything at or
+before ``base`` cannot bind), the open row of each bank relative to the block's base row if the block touches
+that row (``-1`` closed, ``-2`` a row the block does not touch), and the mode. Applying an entry is exact because
+every timing update is a monotone max of ``base + constant``. Two kinds of entries:
+
+* plain, keyed by the relative state key: recorded from an execution whose commands all issued before the
+  refresh due cycle (no refresh, not even its PREA); reused while the next refresh is due after the entry's
+  last command (then the refresh cannot be triggered inside);
+* refresh-phase, keyed by (relative state key, refresh due cycle - ``base``) for due cycles at or after
+  ``base``: recorded from an execution that refreshed. The execution is a function of that pair, so it is exact
+  too.
+
+Keys are interned as integer ids (``DramSystem.key_ids``; ids are never reused, so a stale one only misses).
+
+A repeat runs its instances through these entries. Each entry caches, per row stride, the key the next instance
+will see and the start-to-start distance ``d`` (both are functions of the entry when the entry knows every open
+row, i.e. no ``-2``). When that next key equals the entry's own key the repeat is in *steady state*: every further
+instance takes ``d`` cycles and adds the same counters, so all m instances that end before the next refresh due
+cycle are applied at once (counters times m, timing state of the last one, trace of each if recorded). An entry
+whose successor is such a steady entry also caches *composites* (row strides >= 0): itself followed by m steady
+instances, m being fixed by the refresh due cycle after it, recorded once (by the same diff as any entry) and
+applied as one. In steady state a refresh interval is then one lookup of the refresh-phase entry of the
+instance the refresh falls into plus one application of its composite, whatever the repeat count.
 """
 
 from __future__ import annotations
 
-from cyclesim.dram.controller import S_BLOCK, S_BLOCK_END, S_CMD, S_END, S_SYNC, ChannelController
+from itertools import repeat as _repeat
+
+from cyclesim.dram.controller import S_BLOCK, S_BLOCK_END, S_CMD, S_END, S_REPEAT, S_SYNC, ChannelController
+from cyclesim.dram.program import DramBlock
 from cyclesim.kernel import Component
 
 MEMO_LIMIT = 200_000  # entries per system; cleared when full (results stay exact, only speed changes)
 
 
 class _Entry:
-    __slots__ = ("last_rel", "nxt", "hist", "counts", "rows", "mode", "done_rel", "ready_rel", "open_acc",
-                 "open_closed_initial", "open_since_rel", "trace", "rows_same")
+    """The effect of one block instance (or of an instance followed by a steady run: a composite), relative to
+    its start cycle ``base`` and base row."""
+
+    __slots__ = ("last_rel", "nxt_runs", "hist", "counts", "rows", "rows_same", "mode", "done_rel", "ready_rel",
+                 "open_acc", "open_closed_initial", "open_since_rel", "trace", "plain", "refs", "ref_due_rel",
+                 "exact_next", "next", "combo")
+
+
+class _Next:
+    """What follows an entry for one row stride: the next instance's key id and plain entry, the start-to-start
+    distance, and whether the next key is the entry's own (steady state)."""
+
+    __slots__ = ("key", "entry", "d", "loop")
+
+    def __init__(self, key: int, d: int, loop: bool):
+        self.key, self.entry, self.d, self.loop = key, None, d, loop
 
 
 class ChannelEngine(Component):
-    __slots__ = ("ctl", "system")
+    __slots__ = ("ctl", "system", "_fire")
 
     def __init__(self, sim, system, ctl: ChannelController):
         super().__init__(sim, f"dram.ch{ctl.ch}", "dram")
         self.ctl = ctl
         self.system = system
+        self._fire = self.fire      # one bound method for every command event
 
     def start(self, cycle: int) -> None:
-        self.sim.schedule(cycle - self.sim.now, self.step)
+        self.sim.schedule(cycle - self.sim.now if cycle > self.sim.now else 0, self.step)
 
     def fire(self, _arg) -> None:
         """Kernel event at a command's issue cycle: issue it, decide the next one and schedule it."""
@@ -47,7 +86,9 @@ class ChannelEngine(Component):
         ctl.commit()
         s = ctl.decide()
         if s == S_CMD:
-            self.sim.schedule(ctl.p_t - self.sim.now, self.fire)
+            sim = self.sim
+            d = ctl.p_t - sim.now
+            sim.schedule(d if d > 0 else 0, self._fire)
         else:
             self._other(s)
 
@@ -55,13 +96,18 @@ class ChannelEngine(Component):
         """Kernel event that only decides (channel start, after a SYNC release, after a block)."""
         s = self.ctl.decide()
         if s == S_CMD:
-            self.sim.schedule(self.ctl.p_t - self.sim.now, self.fire)
+            d = self.ctl.p_t - self.sim.now
+            self.sim.schedule(d if d > 0 else 0, self._fire)
         else:
             self._other(s)
 
     def _other(self, s: int) -> None:
-        if s == S_BLOCK:
-            t_end = self.run_block(self.ctl.p_block)
+        if s == S_BLOCK or s == S_REPEAT:
+            item = self.ctl.p_block
+            if s == S_BLOCK:
+                t_end = self.run_tiles(item.shape, item.row_base, 1, 0)
+            else:
+                t_end = self.run_tiles(item.shape, item.row_base, item.count, item.row_stride)
             self.sim.schedule(max(t_end - self.sim.now, 0), self.step)
         elif s == S_SYNC:
             self.system._arrive(self)
@@ -70,29 +116,151 @@ class ChannelEngine(Component):
         else:  # pragma: no cover
             raise AssertionError(f"unexpected controller status {s}")
 
-    # -- blocks -------------------------------------------------------------------------------------------------
-    def run_block(self, blk) -> int:
-        """Run ``blk`` now (from the memo if possible); returns the cycle of its last command."""
+    # -- blocks and repeats -------------------------------------------------------------------------------------
+    def run_tiles(self, shape, row: int, count: int, stride: int) -> int:
+        """Run ``count`` instances of ``shape`` at rows ``row``, ``row + stride``, ... now, from the memo where
+        possible (see the module docstring); returns the cycle of the channel's last command."""
         ctl = self.ctl
         st = ctl.st
-        rules = ctl.rules
-        base = max(ctl.ready, st.last + rules.bus_gap)
-        shape, base_row = blk.shape, blk.row_base
+        system = self.system
+        memo = system.memo
+        gap = ctl.rules.bus_gap
         rel_rows = shape.rows(ctl.row_acc)[0]
         tracing = st.trace is not None
-        key = (shape, tracing, self._rel_state(base, base_row, rel_rows))
-        memo = self.system.memo
-        ent = memo.get(key)
-        if ent is not None and (ent.last_rel is None or ctl.ref_due - base > ent.last_rel):
-            self.system.memo_hits += 1
-            return self._apply(ent, base, base_row)
-        self.system.memo_misses += 1
-        # execute eagerly, recording what changed
-        nxt0 = list(st.nxt)
-        counts0 = list(st.counts)
-        last0, done0, ready0, ref0 = st.last, st.done, ctl.ready, ctl.refreshes
-        os0, acc0 = st.open_since, st.open_cycles
-        tr0 = len(st.trace) if tracing else 0
+        key = ent = None
+        hits = misses = steps = 0
+        i = 0
+        while i < count:
+            steps += 1
+            base = st.last + gap
+            if ctl.ready > base:
+                base = ctl.ready
+            if key is None:
+                key = self._key(shape, tracing, base, row, rel_rows)
+                ent = memo.get(key)
+            elif ent is None:
+                ent = memo.get(key)
+            due = ctl.ref_due - base
+            if ent is None or (ent.last_rel is not None and due <= ent.last_rel):
+                # no plain entry applies: the refresh falls into this instance (or the state is new)
+                ent = memo.get((key, due)) if due >= 0 else None
+                if ent is None:
+                    ent = self._execute(shape, row, base, key, due, rel_rows)
+                    misses += 1
+                    i += 1
+                    row += stride
+                    if ent is None or not ent.exact_next:
+                        key = ent = None
+                    else:
+                        key, ent = self._follow(ent, stride, base, key, shape, tracing, row, rel_rows)
+                    continue
+            nx = ent.next.get(stride)
+            if nx is not None:
+                if nx.loop:
+                    # steady state: every instance that ends before the refresh due cycle, at once
+                    m = count - i
+                    if ent.last_rel is not None and nx.d:
+                        fit = (due - ent.last_rel - 1) // nx.d + 1
+                        if fit < m:
+                            m = fit
+                    self._apply_run(ent, base, row, m, nx.d, stride)
+                    hits += m
+                    i += m
+                    row += m * stride
+                    continue
+                nxt_ent = nx.entry
+                if nxt_ent is None:
+                    nxt_ent = nx.entry = memo.get(nx.key)
+                if nxt_ent is not None and stride >= 0:
+                    pn = nxt_ent.next.get(stride)
+                    if pn is not None and pn.loop:
+                        # this instance, then the steady run up to the next refresh: one composite entry
+                        m = count - i - 1
+                        if nxt_ent.last_rel is not None and pn.d:
+                            due2 = (ctl.ref_due if ent.plain else base + ent.ref_due_rel) - base - nx.d
+                            fit = (due2 - nxt_ent.last_rel - 1) // pn.d + 1
+                            if fit < m:
+                                m = fit
+                        if m > 0:
+                            comp = ent.combo.get((stride, m))
+                            if comp is None:
+                                self._compose(ent, nxt_ent, base, row, m, nx.d, pn.d, stride, rel_rows)
+                            else:
+                                self._apply(comp, base, row)
+                            hits += 1 + m
+                            i += 1 + m
+                            row += (1 + m) * stride
+                            key, ent = nx.key, nxt_ent
+                            continue
+            self._apply(ent, base, row)
+            hits += 1
+            i += 1
+            row += stride
+            if nx is None:
+                if not ent.exact_next:
+                    key = ent = None
+                    continue
+                key, ent = self._follow(ent, stride, base, key, shape, tracing, row, rel_rows)
+            else:
+                key, ent = nx.key, nx.entry
+        system.memo_hits += hits
+        system.memo_misses += misses
+        system.tile_steps += steps
+        return st.last
+
+    def _key(self, shape, tracing: bool, base: int, row: int, rel_rows: frozenset) -> int:
+        """The id of the relative state key (ids are never reused, so a stale one only misses)."""
+        system = self.system
+        k = (shape, tracing, self._rel_state(base, row, rel_rows))
+        kid = system.key_ids.get(k)
+        if kid is None:
+            kid = system.key_ids[k] = next(system.key_counter)
+        return kid
+
+    def _follow(self, ent: _Entry, stride: int, base: int, key: int, shape, tracing, row: int, rel_rows):
+        """After applying ``ent`` (which knows every open row) at ``base``: cache and return the next instance's
+        key id and plain entry."""
+        st, ctl = self.ctl.st, self.ctl
+        nbase = st.last + ctl.rules.bus_gap
+        if ctl.ready > nbase:
+            nbase = ctl.ready
+        nkey = self._key(shape, tracing, nbase, row, rel_rows)
+        nx = ent.next[stride] = _Next(nkey, nbase - base, ent.plain and nkey == key)
+        nx.entry = self.system.memo.get(nkey)
+        return nkey, nx.entry
+
+    def _compose(self, ent: _Entry, steady: _Entry, base: int, row: int, m: int, d1: int, d2: int, stride: int,
+                 rel_rows: frozenset) -> None:
+        """Apply ``ent`` then ``m`` instances of ``steady`` and record the whole as one composite entry of
+        ``ent`` (row stride >= 0: its rows are coded relative to the first instance)."""
+        ctl = self.ctl
+        snap = self._snapshot()
+        self._apply(ent, base, row)
+        self._apply_run(steady, base + d1, row + stride, m, d2, stride)
+        rows = frozenset(r + j * stride for r in rel_rows for j in range(m + 1)) if stride else rel_rows
+        e = self._record(base, row, rows, *snap)
+        e.plain = ent.plain
+        e.refs = ctl.refreshes - snap[-1]
+        e.ref_due_rel = None if e.plain else ctl.ref_due - base
+        e.exact_next = False
+        ent.combo[(stride, m)] = e
+
+    def _snapshot(self) -> tuple:
+        ctl = self.ctl
+        st = ctl.st
+        return (list(st.nxt), list(st.counts), st.last, st.done, ctl.ready, st.open_since, st.open_cycles,
+                len(st.trace) if st.trace is not None else 0, ctl.refreshes)
+
+    def _execute(self, shape, row: int, base: int, key: int, due: int, rel_rows) -> _Entry | None:
+        """Simulate one instance command by command (the closed-form runs of the controller still apply) and
+        record it: as a plain entry if every command issued before the refresh due cycle (so no part of a
+        refresh sequence was issued), else as a refresh-phase entry under (key, ``due``) if ``due`` >= 0."""
+        ctl = self.ctl
+        st = ctl.st
+        snap = self._snapshot()
+        last0, due0 = st.last, ctl.ref_due
+        blk = DramBlock.__new__(DramBlock)
+        blk.shape, blk.row_base = shape, row
         ctl.push_block(blk)
         ctl.stop_depth = len(ctl.frames)
         try:
@@ -106,10 +274,20 @@ class ChannelEngine(Component):
                     raise AssertionError(f"unexpected status {s} inside a block")
         finally:
             ctl.stop_depth = -1
-        if ctl.refreshes == ref0:
-            self._record(key, base, base_row, rel_rows, nxt0, counts0, last0, done0, ready0, os0,
-                         acc0, tr0)
-        return st.last
+        refs = ctl.refreshes - snap[-1]
+        plain = not refs and (st.last == last0 or st.last < due0)
+        if not plain and due < 0:
+            return None
+        e = self._record(base, row, rel_rows, *snap)
+        e.plain = plain
+        e.refs = refs
+        e.ref_due_rel = None if plain else ctl.ref_due - base
+        system = self.system
+        if len(system.memo) >= MEMO_LIMIT:
+            system.memo.clear()
+            system.key_ids.clear()
+        system.memo[key if plain else (key, due)] = e
+        return e
 
     def _rel_state(self, base: int, base_row: int, rel_rows: frozenset) -> tuple:
         st = self.ctl.st
@@ -117,23 +295,41 @@ class ChannelEngine(Component):
         nxt = tuple([v - base if v > base else 0 for v in st.nxt])
         last = st.last + rules.bus_gap - base
         hist = tuple(tuple([h + w[2] - base if h + w[2] > base else 0 for h in st.hist[k]])
-                     for k, w in enumerate(rules.windows))
-        rows = tuple([-1 if r < 0 else (r - base_row if r - base_row in rel_rows else -2) for r in st.open_row])
+                     for k, w in enumerate(rules.windows)) if rules.windows else ()
+        if st.n_open == 0:
+            rows = -1
+        elif st.all_row >= 0:
+            r = st.all_row - base_row
+            rows = r if r in rel_rows else -2
+        else:
+            rows = tuple([-1 if r < 0 else (r - base_row if r - base_row in rel_rows else -2) for r in st.open_row])
         done = st.done - base if st.done > base else 0
         return nxt, last if last > 0 else 0, hist, rows, st.mode, done
 
-    def _record(self, key, base, base_row, rel_rows, nxt0, counts0, last0, done0, ready0, os0, acc0,
-                tr0) -> None:
+    def _record(self, base, base_row, rel_rows, nxt0, counts0, last0, done0, ready0, os0, acc0, tr0,
+                _ref0=None) -> _Entry:
         ctl = self.ctl
         st = ctl.st
         e = _Entry()
         e.last_rel = st.last - base if st.last != last0 else None
-        e.nxt = [(i, v - base) for i, (v, v0) in enumerate(zip(st.nxt, nxt0)) if v != v0]
+        runs, run = [], None
+        for i, (v, v0) in enumerate(zip(st.nxt, nxt0)):
+            if v != v0:
+                if run is not None and run[1] == i:
+                    run[1] = i + 1
+                    run[2].append(v - base)
+                else:
+                    run = [i, i + 1, [v - base]]
+                    runs.append(run)
+        e.nxt_runs = tuple((a, b, tuple(rel)) for a, b, rel in runs)
         # window histories hold issue cycles; those at or after base were appended by this block
-        e.hist = [[x - base for x in h if x >= base] for h in st.hist]
-        e.counts = [(i, v - v0) for i, (v, v0) in enumerate(zip(st.counts, counts0)) if v != v0]
+        e.hist = tuple(tuple(x - base for x in h if x >= base) for h in st.hist) if any(st.hist) else ()
+        e.counts = tuple((i, v - v0) for i, (v, v0) in enumerate(zip(st.counts, counts0)) if v != v0)
         e.rows = tuple([-1 if r < 0 else (r - base_row if r - base_row in rel_rows else -2) for r in st.open_row])
         e.rows_same = e.rows[0] if e.rows.count(e.rows[0]) == len(e.rows) else None
+        e.exact_next = -2 not in e.rows
+        e.next = {}
+        e.combo = {}
         e.mode = st.mode
         e.done_rel = st.done - base if st.done != done0 else None
         e.ready_rel = ctl.ready - base if ctl.ready != ready0 else None
@@ -147,37 +343,86 @@ class ChannelEngine(Component):
             e.trace = [(t - base, b, c, r - base_row if r >= 0 else -1, col) for t, _ch, b, c, r, col in st.trace[tr0:]]
         else:
             e.trace = None
-        memo = self.system.memo
-        if len(memo) >= MEMO_LIMIT:
-            memo.clear()
-        memo[key] = e
+        return e
 
-    def _apply(self, e: _Entry, base: int, base_row: int) -> int:
+    def _apply(self, e: _Entry, base: int, base_row: int) -> None:
+        """The effect of one instance: counters, open-row time, timing state, trace."""
         ctl = self.ctl
         st = ctl.st
-        nxt = st.nxt
-        for i, r in e.nxt:
-            v = base + r
-            if nxt[i] < v:
-                nxt[i] = v
-        for k, new in enumerate(e.hist):
-            if new:
-                h = st.hist[k]
-                h.extend(base + x for x in new)
-                del h[:-ctl.rules.windows[k][3]]
         counts = st.counts
         for i, d in e.counts:
             counts[i] += d
+        if e.open_closed_initial:
+            st.open_cycles += e.open_acc + (base - st.open_since)
+            st.open_since = -1
+        else:
+            st.open_cycles += e.open_acc
+        if not e.plain:
+            ctl.refreshes += e.refs
+            ctl.ref_due = base + e.ref_due_rel
+        self._apply_state(e, base, base_row)
+        if e.trace is not None and st.trace is not None:
+            ch = st.ch
+            st.trace.extend((base + t, ch, b, c, base_row + r if r >= 0 else -1, col) for t, b, c, r, col in e.trace)
+
+    def _apply_run(self, e: _Entry, base: int, row: int, m: int, d: int, stride: int) -> None:
+        """``m`` instances of a plain steady-state entry, ``d`` cycles and ``stride`` rows apart, in O(1) (the
+        trace, when recorded, still gets every command)."""
+        if m == 1:
+            self._apply(e, base, row)
+            return
+        ctl = self.ctl
+        st = ctl.st
+        counts = st.counts
+        for i, dv in e.counts:
+            counts[i] += m * dv
+        # every instance starts in the open/closed state it ends in (the key repeats): the first closes the
+        # interval open before it, the others the one the previous instance opened
+        if e.open_closed_initial:
+            st.open_cycles += e.open_acc + (base - st.open_since) + (m - 1) * (e.open_acc + d - e.open_since_rel)
+            st.open_since = -1
+        else:
+            st.open_cycles += m * e.open_acc
+        wins = ctl.rules.windows
+        for w, new in enumerate(e.hist):
+            if new:
+                h = st.hist[w]
+                size = wins[w][3]
+                for j in range(max(0, m - 1 - -(-size // len(new))), m - 1):
+                    h.extend(base + j * d + x for x in new)
+        if e.trace is not None and st.trace is not None:
+            ch = st.ch
+            tr = e.trace
+            for j in range(m):
+                b0, r0 = base + j * d, row + j * stride
+                st.trace.extend((b0 + t, ch, b, c, r0 + r if r >= 0 else -1, col) for t, b, c, r, col in tr)
+        self._apply_state(e, base + (m - 1) * d, row + (m - 1) * stride)
+
+    def _apply_state(self, e: _Entry, base: int, base_row: int) -> None:
+        """Timing, row and mode state after an instance starting at ``base`` (the entry's key holds there)."""
+        ctl = self.ctl
+        st = ctl.st
+        # each recorded slot ends at base + its offset exactly (see the module docstring)
+        nxt = st.nxt
+        for a, b, rel in e.nxt_runs:
+            nxt[a:b] = [base + r for r in rel]
+        if e.hist:
+            for k, new in enumerate(e.hist):
+                if new:
+                    h = st.hist[k]
+                    h.extend(base + x for x in new)
+                    del h[:-ctl.rules.windows[k][3]]
         if e.last_rel is not None:
             st.last = base + e.last_rel
-        open_row = st.open_row
         code = e.rows_same
         if code is not None and code != -2:   # every bank ends closed, or open on the same block row
             row = base_row + code if code >= 0 else -1
-            open_row[:] = [row] * st.banks
-            st.n_open = st.banks if row >= 0 else 0
-            st.all_row = row
+            if (st.all_row != row) if row >= 0 else st.n_open:
+                st.open_row[:] = _repeat(row, st.banks)
+                st.n_open = st.banks if row >= 0 else 0
+                st.all_row = row
         else:
+            open_row = st.open_row
             for b, code in enumerate(e.rows):
                 if code >= 0:
                     open_row[b] = base_row + code
@@ -191,14 +436,5 @@ class ChannelEngine(Component):
             st.done = base + e.done_rel
         if e.ready_rel is not None:
             ctl.ready = base + e.ready_rel
-        if e.open_closed_initial:
-            st.open_cycles += e.open_acc + (base - st.open_since)
-            st.open_since = -1
-        else:
-            st.open_cycles += e.open_acc
         if e.open_since_rel is not None:
             st.open_since = base + e.open_since_rel
-        if e.trace is not None and st.trace is not None:
-            ch = st.ch
-            st.trace.extend((base + t, ch, b, c, base_row + r if r >= 0 else -1, col) for t, b, c, r, col in e.trace)
-        return st.last

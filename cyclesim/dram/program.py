@@ -28,11 +28,14 @@ with ``request_queue_entries`` queued at a time; PIM instructions and block boun
 
 A :class:`DramBlock` groups instructions of one channel. In burst mode a block is simulated as one event and
 its result memoized by (block shape, relative channel state); a shape has rows relative to a base row, so the
-same work on other rows of the same banks and columns hits the memo.
+same work on other rows of the same banks and columns hits the memo. A :class:`DramRepeat` is ``count``
+instances of one block shape on rows ``row_base + i * row_stride`` (the row segments of a matrix-vector
+product): one program item, expanded in command mode, run in closed form between refreshes in burst mode.
 """
 
 from __future__ import annotations
 
+import operator
 import weakref
 from typing import Iterable, Sequence
 
@@ -188,6 +191,98 @@ class DramBlock:
     def __len__(self) -> int:
         return len(self.shape.instrs)
 
+    def __eq__(self, other) -> bool:
+        return type(other) is DramBlock and other.shape is self.shape and other.row_base == self.row_base
+
+    def __hash__(self) -> int:
+        return hash((id(self.shape), self.row_base))
+
+    def __repr__(self) -> str:
+        return f"DramBlock({len(self)} instructions at row {self.row_base})"
+
+
+class DramRepeat:
+    """``count`` instances of one tile on successive rows: instance ``i`` is ``tile.at(row_base + i *
+    row_stride)``. One program item, so a VMM of thousands of row segments costs one list entry.
+
+    Command mode expands it (every instance is an ordinary :class:`DramBlock`). Burst mode runs the instances
+    from the block memo and, once an instance leaves the channel in the same relative state it started from
+    (every further instance then takes the same time and adds the same counters), skips in closed form over
+    all instances that end before the next refresh is due; see :mod:`cyclesim.dram.engine`. ``tile`` is a
+    :class:`DramBlock` (its own base row is ignored) or instructions with rows relative to ``row_base``.
+    """
+
+    __slots__ = ("shape", "count", "row_base", "row_stride")
+
+    def __init__(self, tile, count: int, row_base: int, row_stride: int = 1):
+        if not isinstance(tile, DramBlock):
+            tile = DramBlock(tile, row_base=0)
+        try:
+            if any(isinstance(v, bool) for v in (count, row_base, row_stride)):
+                raise TypeError
+            count, row_base, row_stride = (operator.index(v) for v in (count, row_base, row_stride))
+        except TypeError:
+            raise SimulationError(f"DramRepeat count, row_base and row_stride must be integers, got "
+                                  f"{count!r}, {row_base!r}, {row_stride!r}") from None
+        if count < 0:
+            raise SimulationError(f"DramRepeat count must not be negative, got {count}")
+        self.shape = tile.shape
+        self.count = count
+        self.row_base = row_base
+        self.row_stride = row_stride
+
+    @property
+    def tile(self) -> DramBlock:
+        """The tile placed at ``row_base`` (instance 0)."""
+        return self.instance(0)
+
+    def instance(self, i: int) -> DramBlock:
+        """Instance ``i`` as a block."""
+        blk = DramBlock.__new__(DramBlock)
+        blk.shape, blk.row_base = self.shape, self.row_base + i * self.row_stride
+        return blk
+
+    def blocks(self) -> "_RepeatBlocks":
+        """The instances as a lazy sequence of blocks (what command mode runs)."""
+        return _RepeatBlocks(self)
+
+    def row_span(self, row_accesses: int) -> tuple[int, int]:
+        """(lowest, highest) absolute row any instance touches (count >= 1)."""
+        top = self.shape.rows(row_accesses)[1]
+        first, last = self.row_base, self.row_base + (self.count - 1) * self.row_stride
+        return min(first, last), max(first, last) + max(top, 0)
+
+    def __len__(self) -> int:
+        return self.count * len(self.shape.instrs)
+
+    def __eq__(self, other) -> bool:
+        return (type(other) is DramRepeat and other.shape is self.shape and other.count == self.count
+                and other.row_base == self.row_base and other.row_stride == self.row_stride)
+
+    def __hash__(self) -> int:
+        return hash((id(self.shape), self.count, self.row_base, self.row_stride))
+
+    def __repr__(self) -> str:
+        return (f"DramRepeat({len(self.shape.instrs)} instructions x {self.count}, rows from {self.row_base} "
+                f"step {self.row_stride})")
+
+
+class _RepeatBlocks:
+    """A repeat's instances as an indexable sequence (a controller frame), built on access."""
+
+    __slots__ = ("rep",)
+
+    def __init__(self, rep: DramRepeat):
+        self.rep = rep
+
+    def __len__(self) -> int:
+        return self.rep.count
+
+    def __getitem__(self, i: int) -> DramBlock:
+        if not 0 <= i < self.rep.count:
+            raise IndexError(i)
+        return self.rep.instance(i)
+
 
 class DramProgram:
     """Per-channel instruction lists. ``sync()`` appends a SYNC to every channel."""
@@ -208,6 +303,12 @@ class DramProgram:
         self._ch(ch).append(blk)
         return blk
 
+    def repeat(self, ch: int, tile, count: int, row_base: int, row_stride: int = 1) -> DramRepeat:
+        """Append ``DramRepeat(tile, count, row_base, row_stride)`` to channel ``ch``."""
+        rep = DramRepeat(tile, count, row_base, row_stride)
+        self._ch(ch).append(rep)
+        return rep
+
     def sync(self) -> None:
         for lst in self.channels:
             lst.append(SYNC)
@@ -227,6 +328,8 @@ def as_channel_lists(program, channels: int) -> list[list]:
     lists = program.channels if isinstance(program, DramProgram) else list(program)
     if len(lists) > channels:
         raise SimulationError(f"the program uses {len(lists)} channels but the DRAM has {channels}")
+    if len(lists) == channels:
+        return [list(x) for x in lists]
     syncs = max([sum(1 for i in x if type(i) is tuple and i[0] == OP_SYNC) for x in lists], default=0)
     return [list(x) for x in lists] + [[SYNC] * syncs for _ in range(channels - len(lists))]
 

@@ -2,12 +2,20 @@
 
 ``DramSystem(spec, mode)`` keeps its state (time, open rows, refresh schedule, memo) across ``run`` calls, so a
 caller (the PIM-GPT mapper) can run one phase, do ASIC work, and continue at a later cycle; each ``run`` returns
-the cycles, counters and energy of that call only.
+the cycles, counters and energy of that call only. Refreshes that fall due while a channel is idle (at a SYNC,
+in a DELAY, between runs) are issued at their due cycles when the channel next has a command to issue, so the
+result of a run also reports the refreshes of the idle time before it (their cycles may precede
+``start_cycle``); they never delay a SYNC release, a DELAY or the end of a run.
+
+Channel symmetry (burst mode): when every channel gets the same instruction stream and the channels are in the
+same state, only channel 0 is simulated and its effect is replicated (see :mod:`cyclesim.dram.symmetry`).
 """
 
 from __future__ import annotations
 
+import itertools
 import weakref
+from operator import sub
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +25,9 @@ from cyclesim.dram.channel import CompiledRules
 from cyclesim.dram.config import DramConfig
 from cyclesim.dram.controller import ChannelController
 from cyclesim.dram.engine import ChannelEngine
-from cyclesim.dram.program import OP_SYNC, OP_WR, AddressMapping, DramBlock, as_channel_lists, validate_instr
+from cyclesim.dram.program import (OP_SYNC, OP_WR, AddressMapping, DramBlock, DramRepeat, as_channel_lists,
+                                   validate_instr)
+from cyclesim.dram.symmetry import Shadow, sync_prefix
 from cyclesim.kernel import Simulator
 
 MODES = ("command", "burst")
@@ -42,8 +52,10 @@ class DramResult:
     bank_accesses: int
     refreshes: int
     events: int
-    memo_hits: int = 0
-    memo_misses: int = 0
+    memo_hits: int = 0                    # burst mode: block instances taken from the memo
+    memo_misses: int = 0                  # burst mode: block instances simulated command by command
+    tile_steps: int = 0                   # burst mode: memo applications (a closed-form skip counts once)
+    simulated_channels: int = 0           # channels simulated (burst mode replicates channel 0 when it can)
     channel_cycles: list[int] = field(default_factory=list)
     trace: list[tuple] | None = None      # (cycle, channel, bank, command, row, col); -1 = not applicable
     slack: list[int] | None = None        # command mode with trace: issue cycle minus rule-earliest cycle
@@ -98,6 +110,7 @@ class DramResult:
             "row_hit_rate": self.row_hit_rate, "refreshes": self.refreshes,
             "energy_nj": self.energy_nj, "energy_pj": dict(self.energy_pj),
             "events": self.events, "memo_hits": self.memo_hits, "memo_misses": self.memo_misses,
+            "tile_steps": self.tile_steps, "simulated_channels": self.simulated_channels,
         }
 
     def summary(self) -> str:
@@ -115,11 +128,14 @@ class DramResult:
 class DramSystem:
     """All channels of one DRAM configuration.
 
-    ``mode``: ``"command"`` (one kernel event per DRAM command) or ``"burst"`` (closed-form runs and memoized
-    blocks); both give identical cycles, counters, energy and command traces.
+    ``mode``: ``"command"`` (one kernel event per DRAM command) or ``"burst"`` (closed-form runs, memoized
+    blocks, closed-form repeats, channel symmetry); both give identical cycles, counters, energy and command
+    traces. ``fast_repeat=False`` expands :class:`DramRepeat` items into blocks and ``symmetry=False`` simulates
+    every channel in burst mode too (both for testing; the results do not change).
     """
 
-    def __init__(self, spec: Any, mode: str = "burst", *, component: str = "dram"):
+    def __init__(self, spec: Any, mode: str = "burst", *, component: str = "dram", fast_repeat: bool = True,
+                 symmetry: bool = True):
         if mode not in MODES:
             raise SimulationError(f"unknown DRAM simulation mode {mode!r}; expected one of: {', '.join(MODES)}")
         self.cfg = DramConfig.from_spec(spec, component)
@@ -127,147 +143,275 @@ class DramSystem:
         self.rules = CompiledRules(self.cfg)
         self.mapping = AddressMapping(self.cfg)
         self.sim = Simulator(Timebase({"dram": self.cfg.freq_mhz}))
-        self.ctls = [ChannelController(self.rules, ch, burst=mode == "burst") for ch in range(self.cfg.channels)]
-        self.engines = [ChannelEngine(self.sim, self, c) for c in self.ctls]
-        self.memo: dict = {}
-        self.memo_hits = self.memo_misses = 0
+        self._ctls = [ChannelController(self.rules, ch, burst=mode == "burst", fast_repeat=fast_repeat)
+                      for ch in range(self.cfg.channels)]
+        self.engines = [ChannelEngine(self.sim, self, c) for c in self._ctls]
+        self.symmetry = symmetry and mode == "burst" and self.cfg.channels > 1
+        self.memo: dict = {}                     # burst-mode block memo (see cyclesim.dram.engine)
+        self.key_ids: dict = {}                  # relative state key -> id (memo keys use the id)
+        self.key_counter = itertools.count()
+        self.memo_hits = self.memo_misses = self.tile_steps = 0
+        self._shadow: Shadow | None = None      # channels 1.. replicate channel 0 while set
+        self._active: list[ChannelEngine] = []
         self._waiting: list[ChannelEngine] = []
         self._done: list[ChannelEngine] = []
+        self._fork: tuple | None = None         # (position after the last common SYNC, lists, before)
         self._checked_shapes: weakref.WeakSet = weakref.WeakSet()
+        self._checked_instrs: set = set()        # instruction tuples already range-checked
+        self._energy_pj = [self.cfg.energy_pj[n] for n in self.rules.names]
+        self._ledger_keys = [[(f"dram.ch{ch}", n) for n in self.rules.names] for ch in range(self.cfg.channels)]
+
+    @property
+    def ctls(self) -> list[ChannelController]:
+        """The channel controllers, every channel's state up to date (treat as read-only)."""
+        if self._shadow is not None:
+            self._shadow.materialize()
+        return self._ctls
 
     @property
     def now(self) -> int:
         """The cycle at which the previous run ended (the earliest start of the next)."""
-        return max([self.sim.now] + [max(c.st.done, c.ready) for c in self.ctls])
+        ctls = self._ctls[:1] if self._shadow is not None else self._ctls
+        return max([self.sim.now] + [max(c.st.done, c.ready) for c in ctls])
 
     def decode(self, addr: int) -> tuple[int, int, int, int]:
         """Byte address -> (channel, bank, row, col) by the spec's ``address_mapping``."""
         return self.mapping.decode(addr)
 
+    def background_pj(self, start: int, end: int) -> float:
+        """Background (standby) energy of all channels from ``start`` to ``end`` (cycles), from each channel's
+        open-row time, for idle time between runs (the DRAM engine books it between commands). Refreshes that
+        fall due in the interval close the open rows at their due cycles (as the next run will issue them)."""
+        if end <= start:
+            return 0.0
+        cfg = self.cfg
+        pj = 0.0
+        open_c = None
+        for c in self._ctls:
+            if open_c is None or self._shadow is None:    # replicated channels: channel 0's figure
+                a, b = c.open_cycles_at((start, end))
+                open_c = b - a
+            pj += (cfg.act_standby_mw * open_c + cfg.pre_standby_mw * (end - start - open_c)) * cfg.ns_per_cycle
+        return pj
+
     def run(self, program, *, trace: bool = False, start_cycle: int | None = None) -> DramResult:
         """Run ``program`` (a :class:`DramProgram` or per-channel lists) from ``start_cycle`` (default: where
         the previous run ended). ``trace=True`` also returns the command trace."""
         cfg = self.cfg
+        ctls = self._ctls
         lists = as_channel_lists(program, cfg.channels)
-        syncs = [sum(1 for i in lst if type(i) is tuple and i[0] == OP_SYNC) for lst in lists]
-        if len(set(syncs)) > 1:
-            raise SimulationError(f"every channel needs the same number of SYNCs; got {syncs}")
-        for ch, lst in enumerate(lists):
-            self._validate(lst, f"channel {ch}")
+        first = lists[0]
+        identical = all(lst == first for lst in lists[1:])
+        if identical:
+            self._validate(first, "channel 0")
+            common = len(first)
+        else:
+            counts = [self._validate(lst, f"channel {ch}") for ch, lst in enumerate(lists)]
+            if len(set(counts)) > 1:
+                raise SimulationError(f"every channel needs the same number of SYNCs; got {counts}")
+            common = sync_prefix(lists)
         start = self.now if start_cycle is None else max(start_cycle, self.now)
-        before = [(list(c.st.counts), c.refreshes, c.st.open_cycles_until(start)) for c in self.ctls]
-        events0, hits0, miss0 = self.sim.events_run, self.memo_hits, self.memo_misses
-        for c in self.ctls:
+        shadow = None
+        if self.symmetry and common:
+            if self._shadow is None and Shadow.channels_equal(self, start):
+                self._shadow = Shadow(self, start)
+            shadow = self._shadow
+        if shadow is None and self._shadow is not None:
+            self._shadow.materialize()
+            self._shadow = None
+        runners = ctls[:1] if shadow is not None else ctls
+        if shadow is not None:
+            shadow.stale = True
+            lead = ctls[0]
+            before = [(list(lead.st.counts), lead.refreshes, lead.open_cycles_until(start))] * len(ctls)
+            self._fork = None if identical else (common, lists, before)
+        else:
+            before = [(list(c.st.counts), c.refreshes, c.open_cycles_until(start)) for c in ctls]
+            self._fork = None
+        events0, hits0, miss0, steps0 = self.sim.events_run, self.memo_hits, self.memo_misses, self.tile_steps
+        for c in ctls:
+            c.st.trace = None
+            c.slack = None
+        for c in runners:
             c.ready = max(c.ready, start)
             c.load(lists[c.ch])
             c.st.trace = [] if trace else None
             c.slack = [] if trace and self.mode == "command" else None
+        self._active = [self.engines[c.ch] for c in runners]
         self._waiting, self._done = [], []
         if self.sim.now < start:
             self.sim.now = start
-        for e in self.engines:
+        for e in self._active:
             e.start(start)
         self.sim.run()
-        if len(self._done) != len(self.engines):  # pragma: no cover - SYNC counts are checked above
+        if len(self._done) != len(self._active):  # pragma: no cover - SYNC counts are checked above
             raise SimulationError("the DRAM program did not finish: channels wait at a SYNC")
-        return self._result(start, before, events0, hits0, miss0, trace)
+        self._fork = None
+        res = self._result(start, before, events0, hits0, miss0, trace)
+        res.tile_steps = self.tile_steps - steps0
+        res.simulated_channels = 1 if self._shadow is not None else len(ctls)
+        return res
 
-    def _validate(self, items, where: str) -> None:
+    def _validate(self, items, where: str) -> int:
+        """Range-check every item; returns the number of SYNCs."""
         cfg = self.cfg
         nb, nr, na = cfg.banks, cfg.rows, cfg.row_accesses
+        checked = self._checked_instrs
+        syncs = 0
         for k, ins in enumerate(items):
             if type(ins) is tuple and len(ins) == 5 and ins[0] <= OP_WR and ins[4] == 1 \
                     and 0 <= ins[1] < nb and 0 <= ins[2] < nr and 0 <= ins[3] < na:
                 continue  # a well-formed ordinary request (the common case, checked inline)
-            if type(ins) is DramBlock:
+            if type(ins) is DramBlock or type(ins) is DramRepeat:
                 shape = ins.shape
                 if shape not in self._checked_shapes:
                     for j, x in enumerate(shape.instrs):
                         validate_instr(x, cfg, f"{where}, block item {k}, instruction {j}")
                     self._checked_shapes.add(shape)
-                top = shape.rows(cfg.row_accesses)[1]
-                if ins.row_base < 0 or ins.row_base + top >= cfg.rows:
-                    raise SimulationError(f"{where}, block item {k}: rows {ins.row_base}..{ins.row_base + top} "
-                                          f"out of range 0..{cfg.rows - 1}")
+                if type(ins) is DramBlock:
+                    lo, hi = ins.row_base, ins.row_base + shape.rows(na)[1]
+                elif ins.count:
+                    lo, hi = ins.row_span(na)
+                else:
+                    continue
+                if lo < 0 or hi >= nr:
+                    raise SimulationError(f"{where}, block item {k}: rows {lo}..{hi} out of range 0..{nr - 1}")
             elif type(ins) is tuple and len(ins) == 5:
-                validate_instr(ins, cfg, f"{where}, item {k}")
+                if ins not in checked:
+                    validate_instr(ins, cfg, f"{where}, item {k}")
+                    if len(checked) > 100_000:
+                        checked.clear()
+                    checked.add(ins)
+                if ins[0] == OP_SYNC:
+                    syncs += 1
             else:
-                raise SimulationError(f"{where}, item {k}: expected an instruction tuple or a DramBlock, "
-                                      f"got {type(ins).__name__}")
+                raise SimulationError(f"{where}, item {k}: expected an instruction tuple, a DramBlock or a "
+                                      f"DramRepeat, got {type(ins).__name__}")
+        return syncs
 
     # -- barriers ----------------------------------------------------------------------------------------------
     def _arrive(self, eng: ChannelEngine) -> None:
+        fork = self._fork
+        if fork is not None and eng.ctl.pos == fork[0] and not eng.ctl.frames:
+            # the channels' streams differ after this SYNC: every channel continues on its own from here
+            self._fork = None
+            common, lists, before = fork
+            followers = self._shadow.split(lists, common, before)
+            self._shadow = None
+            self._active = list(self.engines)
+            self._waiting.extend(self.engines[c.ch] for c in followers)
         self._waiting.append(eng)
-        if len(self._waiting) + len(self._done) < len(self.engines):
+        if len(self._waiting) + len(self._done) < len(self._active):
             return
         if self._done:  # pragma: no cover - SYNC counts are checked in run()
             raise SimulationError("a channel ended while others wait at a SYNC")
         gap = self.rules.bus_gap
-        release = max(max(c.st.done, c.ready, c.st.last + gap) for c in self.ctls)
+        release = max(max(e.ctl.st.done, e.ctl.ready, e.ctl.st.last + gap) for e in self._active)
         waiting, self._waiting = self._waiting, []
         for e in waiting:
             e.ctl.ready = release
-            e.start(release) if release >= self.sim.now else e.start(self.sim.now)
+            e.start(release)
 
     def _finished(self, eng: ChannelEngine) -> None:
         self._done.append(eng)
 
     # -- results -----------------------------------------------------------------------------------------------
-    def _result(self, start, before, events0, hits0, miss0, trace) -> DramResult:
-        cfg, rules = self.cfg, self.rules
-        names = rules.names
-        B1 = cfg.banks + 1
-        end = start
-        chan_end = []
-        for c in self.ctls:
-            e = max(c.st.done, c.ready, start)
-            chan_end.append(e - start)
-            end = max(end, e)
-        commands = {n: 0 for n in names}
-        per_channel, per_bank = [], {}
-        energy: dict[str, float] = {}
-        bus = bank_bytes = acts = accesses = refreshes = 0
-        ns_per_cycle = cfg.ns_per_cycle
-        background = 0.0
-        for c, (counts0, ref0, open0) in zip(self.ctls, before):
-            counts = c.st.counts
-            mine = {}
-            for ci, name in enumerate(names):
-                base = ci * B1
-                tot = sum(counts[base:base + B1]) - sum(counts0[base:base + B1])
-                mine[name] = tot
+    def _figures(self, c: ChannelController, counts0: list) -> tuple[dict, list, dict]:
+        """One channel's command counts since ``counts0``: {name: count}, [(command index, count) if nonzero],
+        {bank: {name: count}}."""
+        names = self.rules.names
+        counts = c.st.counts
+        if counts == counts0:
+            return dict.fromkeys(names, 0), [], {}
+        B1 = self.cfg.banks + 1
+        delta = list(map(sub, counts, counts0))
+        tots, nonzero, banks = [], [], {}
+        for ci, chan in enumerate(self.rules.is_chan):
+            base = ci * B1
+            if chan:        # a channel command is counted at bank -1 only
+                tot = delta[base]
+            else:
+                tot = sum(delta[base + 1:base + B1])
                 if tot:
-                    commands[name] += tot
-                    energy[name] = energy.get(name, 0.0) + tot * cfg.energy_pj[name]
-                    bus += tot * cfg.bus_bytes[name]
-                    bank_bytes += tot * cfg.bank_bytes[name]
-                    acts += tot * cfg.acts[name]
-                    accesses += tot * cfg.accesses[name]
-                    for b in range(cfg.banks):
-                        k = counts[base + b + 1] - counts0[base + b + 1]
+                    name = names[ci]
+                    for b in range(B1 - 1):
+                        k = delta[base + b + 1]
                         if k:
-                            per_bank.setdefault((c.ch, b), {})[name] = k
-            per_channel.append(mine)
-            refreshes += c.refreshes - ref0
-            open_cycles = c.st.open_cycles_until(end) - open0
-            background += (cfg.act_standby_mw * open_cycles
-                           + cfg.pre_standby_mw * (end - start - open_cycles)) * ns_per_cycle
-            for name, n in mine.items():
-                if n and cfg.energy_pj[name]:
-                    self.sim.ledger.add(f"dram.ch{c.ch}", name, n * cfg.energy_pj[name])
+                            banks.setdefault(b, {})[name] = k
+            tots.append(tot)
+            if tot:
+                nonzero.append((ci, tot))
+        return dict(zip(names, tots)), nonzero, banks
+
+    def _result(self, start, before, events0, hits0, miss0, trace) -> DramResult:
+        cfg = self.cfg
+        names = self.rules.names
+        ctls = self._ctls
+        shadow = self._shadow is not None
+        lead = ctls[0]
+        if shadow:
+            end = max(lead.st.done, lead.ready, start)
+            chan_end = [end - start] * len(ctls)
+        else:
+            end = start
+            chan_end = []
+            for c in ctls:
+                e = max(c.st.done, c.ready, start)
+                chan_end.append(e - start)
+                end = max(end, e)
+        counts = [0] * len(names)
+        per_channel, per_bank = [], {}
+        e_pj, dyn = self._energy_pj, self.sim.ledger.dynamic_aj
+        refreshes = open_cycles = 0
+        fig = None
+        for c, (counts0, ref0, open0) in zip(ctls, before):
+            if fig is None or not shadow:     # replicated channels did what channel 0 did
+                src = lead if shadow else c
+                mine, nonzero, banks = self._figures(src, counts0)
+                aj = [(ci, tot, round(tot * e_pj[ci] * 1_000_000)) for ci, tot in nonzero]
+                fig = (mine, aj, banks, src.refreshes - ref0, src.open_cycles_until(end) - open0)
+            mine, aj, banks, refs, opened = fig
+            keys = self._ledger_keys[c.ch]
+            for ci, tot, x in aj:
+                counts[ci] += tot
+                if x:       # as EnergyLedger.add, without the call
+                    key = keys[ci]
+                    dyn[key] = dyn.get(key, 0) + x
+            for b, d in banks.items():
+                per_bank[(c.ch, b)] = dict(d)
+            per_channel.append(dict(mine))
+            refreshes += refs
+            open_cycles += opened
+        commands = dict(zip(names, counts))
+        # energy from the integer totals: independent of how the work was split over channels and steps
+        energy = {names[ci]: n * e_pj[ci] for ci, n in enumerate(counts) if n}
+        background = (cfg.act_standby_mw * open_cycles
+                      + cfg.pre_standby_mw * ((end - start) * len(ctls) - open_cycles)) * cfg.ns_per_cycle
         energy["background"] = background
         self.sim.ledger.add("dram", "background", background)
+        bus = bank_bytes = acts = accesses = 0
+        for ci, n in enumerate(counts):
+            if n:
+                name = names[ci]
+                bus += n * cfg.bus_bytes[name]
+                bank_bytes += n * cfg.bank_bytes[name]
+                acts += n * cfg.acts[name]
+                accesses += n * cfg.accesses[name]
         tr = slack = None
         if trace:
             tr = []
-            for c in self.ctls:
-                tr.extend(c.st.trace)
+            if shadow:
+                for ch in range(len(ctls)):
+                    tr.extend((t, ch, b, ci, r, col) for t, _c, b, ci, r, col in lead.st.trace)
+            else:
+                for c in ctls:
+                    tr.extend(c.st.trace)
             order = sorted(range(len(tr)), key=lambda i: (tr[i][0], tr[i][1]))
             tr = [(t, ch, b, names[ci], r, col) for t, ch, b, ci, r, col in (tr[i] for i in order)]
             if self.mode == "command":
-                flat = [s for c in self.ctls for s in c.slack]
+                flat = [s for c in ctls for s in c.slack]
                 slack = [flat[i] for i in order]
-            for c in self.ctls:
+            for c in ctls:
                 c.st.trace = None
                 c.slack = None
         return DramResult(

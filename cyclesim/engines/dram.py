@@ -34,15 +34,7 @@ class DramEngineModel(EngineModel):
         return self._system
 
     def _idle_background(self, start: int, end: int) -> float:
-        if end <= start:
-            return 0.0
-        sysm = self.system
-        cfg = sysm.cfg
-        pj = 0.0
-        for c in sysm.ctls:
-            open_c = c.st.open_cycles_until(end) - c.st.open_cycles_until(start)
-            pj += (cfg.act_standby_mw * open_c + cfg.pre_standby_mw * (end - start - open_c)) * cfg.ns_per_cycle
-        return pj
+        return self.system.background_pj(start, end) if end > start else 0.0
 
     def execute(self, op: str, work: dict[str, Any], start_cycle: int):
         if op != "dram":

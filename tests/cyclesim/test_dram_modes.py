@@ -8,36 +8,9 @@ import random
 import pytest
 
 from archsim.errors import SimulationError
-from dram_testlib import aim_spec, gddr6_spec, random_program
+from dram_testlib import SPECS, aim_spec, gddr6_spec, random_program, same, spec_of
 from cyclesim.dram import (DramBlock, DramProgram, DramSystem, check_trace, delay, mac_abk, rd, rd_mac, wr,
                            wr_gb)
-
-SPECS = {
-    "aim": (aim_spec, {}, True),
-    "aim_fast_refresh_q4": (aim_spec, {"timing_cycles": {"nREFI": 400}, "request_queue_entries": 4}, True),
-    "gddr6": (gddr6_spec, {}, False),
-    "gddr6_faw_q3": (gddr6_spec, {"timings": {"nFAW": 40, "nREFI": 600}, "queue": 3}, False),
-}
-_cache: dict = {}
-
-
-def spec_of(name):
-    if name not in _cache:
-        make, kw, _pim = SPECS[name]
-        _cache[name] = make(**kw)
-    return _cache[name]
-
-
-def same(a, b) -> None:
-    assert a.cycles == b.cycles and a.end_cycle == b.end_cycle
-    assert a.commands == b.commands
-    assert a.per_channel == b.per_channel
-    assert a.per_bank == b.per_bank
-    assert a.energy_pj == b.energy_pj
-    assert (a.bus_bytes, a.bank_bytes, a.bank_activations, a.bank_accesses, a.refreshes) == \
-           (b.bus_bytes, b.bank_bytes, b.bank_activations, b.bank_accesses, b.refreshes)
-    assert a.trace == b.trace
-
 
 TOTALS = {"memo_hits": 0, "refreshes": 0, "commands": 0, "burst_events": 0, "programs": 0}
 
@@ -140,7 +113,7 @@ def test_persistent_state_across_runs_and_start_cycle():
         res[mode] = (r1, r2)
     for a, b in zip(res["command"], res["burst"]):
         same(a, b)
-    assert res["burst"][1].refreshes >= 1          # the refreshes postponed over the idle gap
+    assert res["burst"][1].refreshes >= 1          # the refreshes of the idle gap, issued at their due cycles
 
 
 def test_ordinary_read_runs_are_collapsed_in_burst_mode():
