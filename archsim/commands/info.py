@@ -97,7 +97,7 @@ def cmd_workload(args) -> int:
 
     model = workloads.model(args.model)
     if args.phase == "decode":
-        w = model.decode(prompt=args.prompt, tokens=args.tokens, batch=args.batch)
+        w = model.decode(prompt=args.prompt, tokens=args.tokens, batch=args.batch, beyond_context=True)
     else:
         w = model.prefill(prompt=args.prompt, batch=args.batch)
     totals = w.totals()
@@ -109,6 +109,8 @@ def cmd_workload(args) -> int:
     print(f"{args.model}: {cfg.param_count() / 1e9:.3f} B parameters "
           f"({cfg.param_count(with_embeddings=False) / 1e9:.3f} B without embeddings)")
     print(f"{args.phase}: prompt {args.prompt} tokens, {args.tokens} generated, batch {args.batch}")
+    if getattr(w, "context_note", None):
+        print(f"  note: {w.context_note}")
     for key, value in totals.items():
         unit = "" if key == "ops" else (" FLOP" if "flop" in key else " bytes")
         print(f"  {key:<16} {value:>22,.0f}{unit}")

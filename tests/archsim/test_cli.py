@@ -56,6 +56,15 @@ def test_workload_summary_and_json(capsys):
     assert rc == 0 and doc["model"] == "gpt2-xl" and doc["flops"] > 2 * 2 * 1.4e9
     rc, out, _ = run(capsys, "workload", "gpt2-xl")
     assert "1.558 B parameters" in out and "FLOP" in out
+    rc, out, _ = run(capsys, "workload", "gpt2-xl", "--prompt", "64", "--tokens", "1024")
+    assert rc == 0 and "exceeds the 1024-token context of gpt2-xl" in out
+
+
+@pytest.mark.slow
+def test_demo_runs_everything(tmp_path, capsys):
+    rc, out, _ = run(capsys, "demo", "--out", str(tmp_path))
+    assert rc == 0 and "== reproduce all ==" in out
+    assert (tmp_path / "pim-gpt" / "claims.csv").exists() and (tmp_path / "lut-tensor-core" / "claims.csv").exists()
 
 
 def test_run_json_has_units_and_trace(tmp_path, capsys):
