@@ -158,9 +158,12 @@ class PimGptMapper:
                 # the head's dims sit at indices h*dh .. h*dh+dh-1 of the channel's dims, dim i in bank i % B
                 first = h * dh // geo.banks
                 last = ceil_div((h + 1) * dh, geo.banks)
-                for idx in range(first, last):
-                    items.append(mac_abk(vc.row_base + idx * vc.rows_per_dim + t, 0, acc))
-                    items.append(rd_mac())
+                tile = _tile(1, acc, geo.row_accesses, 1)  # one output: MAC_ABK over the tile, RD_MAC
+                base = vc.row_base + first * vc.rows_per_dim + t
+                if DramRepeat is not None and last - first > 1:
+                    items.append(DramRepeat(tile, last - first, base, vc.rows_per_dim))
+                else:
+                    items.extend(tile.at(base + i * vc.rows_per_dim) for i in range(last - first))
         items.append(SYNC)
         return self._broadcast(items)
 
