@@ -148,6 +148,7 @@ def run(program: Program, spec, *, mode: str = "burst", trace: bool = False, pro
     for m in models.values():
         m.mode = mode
     n_commands = 0
+    bi = -1
     for bi, block in enumerate(program.blocks):
         if progress is not None and bi % 256 == 0:
             progress(bi, total)
