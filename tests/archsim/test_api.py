@@ -50,3 +50,11 @@ def test_table_has_units():
     assert list(t.columns) == ["impl", "clock_mhz", "busy_cycles", "utilization", "dynamic_energy_pj",
                                "static_energy_pj", "energy_pj"]
     assert t.loc["gpu", "utilization"] == pytest.approx(1.0)
+
+
+def test_empty_program_runs_to_zero_time():
+    from cyclesim.program import Program
+
+    seen = []
+    res = run(Program(engines={"gpu": "gpu"}), arch.load("t4"), progress=lambda d, t: seen.append((d, t)))
+    assert (res.ticks, res.commands, seen) == (0, 0, [(0, 0)])
