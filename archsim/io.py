@@ -28,3 +28,13 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
     return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_figure(path: str | Path, fig, dpi: int = 120) -> Path:
+    """Save a matplotlib figure as PNG, atomically and without a timestamp/version in the metadata (so the
+    same figure gives the same bytes)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    return write_bytes_atomic(path, buf.getvalue())

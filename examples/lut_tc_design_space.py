@@ -15,6 +15,7 @@ import pandas as pd
 
 import archsim
 import workloads
+from archsim.io import write_figure
 from cyclesim.tensor_core import Machine
 
 ARRAYS = (1, 2, 4, 8, 16)
@@ -55,7 +56,7 @@ def main() -> None:
     ax.set_ylabel(f"BitNet 3B, batch {args.batch}: latency (ms)")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(args.out, dpi=120)
+    write_figure(args.out, fig)
     print(f"wrote {args.out}")
 
 

@@ -7,7 +7,6 @@ Copy it, change the grid or point it at your own YAML (any key `archsim show pim
 from __future__ import annotations
 
 import argparse
-import io
 from pathlib import Path
 
 import matplotlib
@@ -15,7 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from archsim.io import write_bytes_atomic  # noqa: E402
+from archsim.io import write_figure  # noqa: E402
 from archsim.sweep import stderr_progress, sweep  # noqa: E402
 
 
@@ -41,9 +40,7 @@ def main() -> None:
     ax.set_title(f"PIM-GPT, {args.model}")
     ax.grid(alpha=0.3)
     ax.legend()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
-    png = write_bytes_atomic(Path(args.out) / "pim_gpt_design_space.png", buf.getvalue())
+    png = write_figure(Path(args.out) / "pim_gpt_design_space.png", fig)
     print(df[["dram.channels", "asic.freq_mhz", "us_per_token", "energy_joules"]].to_string(index=False))
     print(f"wrote {csv} and {png}")
 

@@ -14,7 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from archsim.io import write_bytes_atomic  # noqa: E402
+from archsim.io import write_figure  # noqa: E402
 from archsim.sweep import stderr_progress, sweep  # noqa: E402
 
 
@@ -34,11 +34,7 @@ def main() -> None:
     ax.set_ylabel("latency per token (ms)")
     ax.set_title("GPT-2 medium decode on a T4-class GPU")
     ax.legend()
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
-    write_bytes_atomic(Path(args.out) / "gpu_bandwidth.png", buf.getvalue())
+    write_figure(Path(args.out) / "gpu_bandwidth.png", fig)
     print(df[["gpu.memory_bw_gb_per_s", "gpu.kernel_overhead_us", "ms_per_token"]].to_string(index=False))
     print(f"wrote {csv} and {Path(args.out) / 'gpu_bandwidth.png'}")
 

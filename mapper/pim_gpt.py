@@ -39,7 +39,7 @@ from archsim.errors import MappingError
 from cyclesim.dram.program import DramBlock, SYNC, mac_abk, rd_mac, rd_sbk, wr_gb, wr_sbk
 from cyclesim.program import Block, Program
 from mapper import lowering
-from mapper.pim_gpt_layout import KTile, Layout, ceil_div, plan
+from mapper.pim_gpt_layout import Layout, ceil_div, plan
 
 try:  # the closed-form repeat of the DRAM model (burst mode); expanded into blocks otherwise
     from cyclesim.dram.program import DramRepeat
@@ -118,7 +118,7 @@ class PimGptMapper:
 
     def attention_scores(self, layer: int, position: int) -> list[list]:
         """Append K and V of ``position`` and compute the scores of all ``position + 1`` cached keys."""
-        geo, kc, vc = self.geo, self.layout.kcache[layer], self.layout.vcache[layer]
+        geo, kc = self.geo, self.layout.kcache[layer]
         ra = geo.row_accesses
         items: list = []
         # K append: one segment (the channel's heads) in bank position % B, row-major
@@ -226,13 +226,6 @@ class PimGptMapper:
         asic("reduce", "lm_head.reduce", n=c.vocab, parts=parts("lm_head"))
         asic("add", "argmax", n=c.vocab)
         return b
-
-
-def _positions(workload):
-    """(token index, position) of every processed token: prompt tokens one by one, then generated ones."""
-    n = workload.prompt + workload.tokens if workload.phase == "decode" else workload.prompt
-    start = 0
-    return [(i, start + i) for i in range(n)]
 
 
 @lowering("pim_gpt")

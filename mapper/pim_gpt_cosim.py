@@ -72,7 +72,7 @@ class PimGptFunctional:
 
     def step(self, token: int) -> np.ndarray:
         c, W, p = self.c, self.W, self.p
-        H, dh, d = c.n_heads, c.d_head, c.d_model
+        H, dh = c.n_heads, c.d_head
         geo = self.layout.geometry
         pos = self.position
         x = to_bf16(W["embed.tokens.table"][token].astype(np.float32) + W["embed.pos.table"][pos])

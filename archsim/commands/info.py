@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 
@@ -128,11 +129,8 @@ def cmd_demo(args) -> int:
         print(f"{name:<16} ok: {spec.family:<8} {len(spec.parameters()):3d} parameters, "
               f"fingerprint {spec.fingerprint()}")
 
-    class _W:  # reuse the workload summary
-        model, prompt, tokens, batch, phase, json = "gpt2-xl", 64, 1024, 1, "decode", False
-
     print("\n== workload ==")
-    cmd_workload(_W)
+    cmd_workload(argparse.Namespace(model="gpt2-xl", prompt=64, tokens=1024, batch=1, phase="decode", json=False))
     from archsim.commands import COMMAND_MODULES
 
     for module in COMMAND_MODULES:

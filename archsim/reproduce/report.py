@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from archsim.io import write_bytes_atomic, write_text_atomic
+from archsim.io import write_figure, write_text_atomic
 
 
 @dataclass
@@ -103,8 +102,6 @@ class Report:
         for name, df in self.tables.items():
             paths.append(write_text_atomic(out / f"{name}.csv", df.to_csv(index=False)))
         for name, fig in self.figures.items():
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=120, bbox_inches="tight", metadata={"Software": None})
-            paths.append(write_bytes_atomic(out / f"{name}.png", buf.getvalue()))
+            paths.append(write_figure(out / f"{name}.png", fig))
         paths.append(write_text_atomic(out / "report.txt", self.render() + "\n"))
         return paths

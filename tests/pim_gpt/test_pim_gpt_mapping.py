@@ -1,7 +1,6 @@
 """PIM-GPT mapping: layout covers every weight once and fits (or says why not), the mapped arithmetic matches
 the reference, command streams obey every timing rule, and command mode equals burst mode."""
 
-import numpy as np
 import pytest
 
 import arch
