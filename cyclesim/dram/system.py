@@ -43,8 +43,6 @@ class DramResult:
     start_cycle: int
     end_cycle: int
     commands: dict[str, int]
-    per_channel: list[dict[str, int]]
-    per_bank: dict[tuple[int, int], dict[str, int]]
     energy_pj: dict[str, float]
     bus_bytes: int
     bank_bytes: int
@@ -59,6 +57,31 @@ class DramResult:
     channel_cycles: list[int] = field(default_factory=list)
     trace: list[tuple] | None = None      # (cycle, channel, bank, command, row, col); -1 = not applicable
     slack: list[int] | None = None        # command mode with trace: issue cycle minus rule-earliest cycle
+    # per channel: the counter deltas, indexed like ChannelState.counts (replicated channels share one list);
+    # per_channel and per_bank are built from them on first use, as most callers never look
+    counter_deltas: list[list[int]] = field(default_factory=list, repr=False)
+    counter_layout: tuple = field(default=((), (), 0), repr=False)   # (names, is_chan, banks)
+
+    @property
+    def per_channel(self) -> list[dict[str, int]]:
+        """Commands issued per channel: [{name: count}]."""
+        names, is_chan, banks = self.counter_layout
+        return [dict(zip(names, _command_totals(d, is_chan, banks))) for d in self.counter_deltas]
+
+    @property
+    def per_bank(self) -> dict[tuple[int, int], dict[str, int]]:
+        """Bank commands issued per (channel, bank), nonzero counts only: {(ch, bank): {name: count}}."""
+        names, is_chan, banks = self.counter_layout
+        out: dict[tuple[int, int], dict[str, int]] = {}
+        for ch, d in enumerate(self.counter_deltas):
+            for ci, chan in enumerate(is_chan):
+                if chan:
+                    continue
+                base = ci * (banks + 1) + 1
+                for b in range(banks):
+                    if d[base + b]:
+                        out.setdefault((ch, b), {})[names[ci]] = d[base + b]
+        return dict(sorted(out.items()))
 
     @property
     def cycles(self) -> int:
@@ -125,6 +148,12 @@ class DramResult:
         return "\n".join(lines)
 
 
+def _command_totals(delta: list[int], is_chan, banks: int) -> list[int]:
+    """Per-command totals of a channel's counter list (a channel command is counted at bank -1 only)."""
+    b1 = banks + 1
+    return [delta[ci * b1] if chan else sum(delta[ci * b1 + 1:ci * b1 + b1]) for ci, chan in enumerate(is_chan)]
+
+
 class DramSystem:
     """All channels of one DRAM configuration.
 
@@ -159,7 +188,6 @@ class DramSystem:
         self._checked_shapes: weakref.WeakSet = weakref.WeakSet()
         self._checked_instrs: set = set()        # instruction tuples already range-checked
         self._energy_pj = [self.cfg.energy_pj[n] for n in self.rules.names]
-        self._ledger_keys = [[(f"dram.ch{ch}", n) for n in self.rules.names] for ch in range(self.cfg.channels)]
 
     @property
     def ctls(self) -> list[ChannelController]:
@@ -316,36 +344,10 @@ class DramSystem:
         self._done.append(eng)
 
     # -- results -----------------------------------------------------------------------------------------------
-    def _figures(self, c: ChannelController, counts0: list) -> tuple[dict, list, dict]:
-        """One channel's command counts since ``counts0``: {name: count}, [(command index, count) if nonzero],
-        {bank: {name: count}}."""
-        names = self.rules.names
-        counts = c.st.counts
-        if counts == counts0:
-            return dict.fromkeys(names, 0), [], {}
-        B1 = self.cfg.banks + 1
-        delta = list(map(sub, counts, counts0))
-        tots, nonzero, banks = [], [], {}
-        for ci, chan in enumerate(self.rules.is_chan):
-            base = ci * B1
-            if chan:        # a channel command is counted at bank -1 only
-                tot = delta[base]
-            else:
-                tot = sum(delta[base + 1:base + B1])
-                if tot:
-                    name = names[ci]
-                    for b in range(B1 - 1):
-                        k = delta[base + b + 1]
-                        if k:
-                            banks.setdefault(b, {})[name] = k
-            tots.append(tot)
-            if tot:
-                nonzero.append((ci, tot))
-        return dict(zip(names, tots)), nonzero, banks
-
     def _result(self, start, before, events0, hits0, miss0, trace) -> DramResult:
         cfg = self.cfg
         names = self.rules.names
+        is_chan = self.rules.is_chan
         ctls = self._ctls
         shadow = self._shadow is not None
         lead = ctls[0]
@@ -359,36 +361,28 @@ class DramSystem:
                 e = max(c.st.done, c.ready, start)
                 chan_end.append(e - start)
                 end = max(end, e)
-        counts = [0] * len(names)
-        per_channel, per_bank = [], {}
-        e_pj, dyn = self._energy_pj, self.sim.ledger.dynamic_aj
-        refreshes = open_cycles = 0
-        fig = None
-        for c, (counts0, ref0, open0) in zip(ctls, before):
-            if fig is None or not shadow:     # replicated channels did what channel 0 did
-                src = lead if shadow else c
-                mine, nonzero, banks = self._figures(src, counts0)
-                aj = [(ci, tot, round(tot * e_pj[ci] * 1_000_000)) for ci, tot in nonzero]
-                fig = (mine, aj, banks, src.refreshes - ref0, src.open_cycles_until(end) - open0)
-            mine, aj, banks, refs, opened = fig
-            keys = self._ledger_keys[c.ch]
-            for ci, tot, x in aj:
-                counts[ci] += tot
-                if x:       # as EnergyLedger.add, without the call
-                    key = keys[ci]
-                    dyn[key] = dyn.get(key, 0) + x
-            for b, d in banks.items():
-                per_bank[(c.ch, b)] = dict(d)
-            per_channel.append(dict(mine))
-            refreshes += refs
-            open_cycles += opened
+        figs = []
+        for c, (counts0, ref0, open0) in zip(ctls[:1] if shadow else ctls, before):
+            cur = c.st.counts
+            delta = list(map(sub, cur, counts0)) if cur != counts0 else [0] * len(cur)
+            figs.append((delta, _command_totals(delta, is_chan, cfg.banks), c.refreshes - ref0,
+                         c.open_cycles_until(end) - open0))
+        if shadow:                  # the replicated channels did what channel 0 did
+            n = len(ctls)
+            delta, tots, refreshes, open_cycles = figs[0]
+            deltas, counts, refreshes, open_cycles = [delta] * n, [t * n for t in tots], refreshes * n, open_cycles * n
+        else:
+            deltas = [f[0] for f in figs]
+            counts = [sum(col) for col in zip(*(f[1] for f in figs))]
+            refreshes = sum(f[2] for f in figs)
+            open_cycles = sum(f[3] for f in figs)
+        e_pj = self._energy_pj
         commands = dict(zip(names, counts))
         # energy from the integer totals: independent of how the work was split over channels and steps
         energy = {names[ci]: n * e_pj[ci] for ci, n in enumerate(counts) if n}
         background = (cfg.act_standby_mw * open_cycles
                       + cfg.pre_standby_mw * ((end - start) * len(ctls) - open_cycles)) * cfg.ns_per_cycle
         energy["background"] = background
-        self.sim.ledger.add("dram", "background", background)
         bus = bank_bytes = acts = accesses = 0
         for ci, n in enumerate(counts):
             if n:
@@ -416,7 +410,7 @@ class DramSystem:
                 c.slack = None
         return DramResult(
             mode=self.mode, standard=cfg.standard.name, clock_mhz=cfg.freq_mhz, start_cycle=start, end_cycle=end,
-            commands={k: v for k, v in commands.items()}, per_channel=per_channel, per_bank=per_bank,
-            energy_pj=energy, bus_bytes=bus, bank_bytes=bank_bytes, bank_activations=acts, bank_accesses=accesses,
+            commands=commands, energy_pj=energy, bus_bytes=bus, bank_bytes=bank_bytes, bank_activations=acts, bank_accesses=accesses,
             refreshes=refreshes, events=self.sim.events_run - events0, memo_hits=self.memo_hits - hits0,
-            memo_misses=self.memo_misses - miss0, channel_cycles=chan_end, trace=tr, slack=slack)
+            memo_misses=self.memo_misses - miss0, channel_cycles=chan_end, trace=tr, slack=slack,
+            counter_deltas=deltas, counter_layout=(names, is_chan, cfg.banks))
