@@ -84,8 +84,9 @@ def _tile(outputs: int, per_output: int, row_accesses: int, heads: int) -> DramB
 
 
 @lru_cache(maxsize=1024)
-def _v_append_shape(dims: int, banks: int, rows_per_dim: int, col: int) -> DramBlock:
-    return DramBlock([wr_sbk(i % banks, (i // banks) * rows_per_dim, col, 1) for i in range(dims)], row_base=0)
+def _v_append_tile(banks: int, col: int) -> DramBlock:
+    """One value written into the same (relative) row of each of ``banks`` banks."""
+    return DramBlock([wr_sbk(b, 0, col, 1) for b in range(banks)], row_base=0)
 
 
 class PimGptMapper:
@@ -126,7 +127,7 @@ class PimGptMapper:
         a = slot * kc.seg_accesses
         items.append(wr_sbk(bank, kc.row_base + a // ra, a % ra, kc.seg_accesses))
         # V append: one value in each of the channel's head-dimension rows (column-major)
-        items.append(self._v_append(layer, position))
+        items.extend(self._v_append(layer, position))
         # scores: q slice into the GB, then per cached position and head one MAC_ABK + RD_MAC
         items.append(wr_gb(kc.seg_accesses))
         kv = position + 1
@@ -135,15 +136,25 @@ class PimGptMapper:
         items.append(SYNC)
         return self._broadcast(items)
 
-    def _v_append(self, layer: int, position: int) -> DramBlock:
-        """One value in each of the channel's head-dimension rows of V^T (column-major): a write per row. The
-        pattern is the same for every layer and every position in one 16-value column, so it is one block
-        shape placed at the layer's V rows (burst mode reuses its timing)."""
+    def _v_append(self, layer: int, position: int) -> list:
+        """One value in each of the channel's head-dimension rows of V^T (column-major): a write per row, dim
+        ``i`` in bank ``i % B`` at row ``(i // B) * rows_per_dim``. So B dims at a time form one tile (a write in
+        each bank, same row) repeated every ``rows_per_dim`` rows: a closed-form repeat in burst mode, whose
+        instances are short enough that a refresh falling into one costs little to simulate."""
         geo, vc = self.geo, self.layout.vcache[layer]
         col = (position % geo.row_elems) // geo.access_elems
-        tile = position // geo.row_elems
-        return _v_append_shape(self.layout.kcache[layer].heads_per_channel * self.config.d_head, geo.banks,
-                               vc.rows_per_dim, col).at(vc.row_base + tile)
+        base = vc.row_base + position // geo.row_elems
+        dims = self.layout.kcache[layer].heads_per_channel * self.config.d_head
+        full, tail = divmod(dims, geo.banks)
+        tile = _v_append_tile(geo.banks, col)
+        items: list = []
+        if DramRepeat is not None and full > 1:
+            items.append(DramRepeat(tile, full, base, vc.rows_per_dim))
+        else:
+            items.extend(tile.at(base + i * vc.rows_per_dim) for i in range(full))
+        if tail:
+            items.append(_v_append_tile(tail, col).at(base + full * vc.rows_per_dim))
+        return items
 
     def attention_context(self, layer: int, kv: int) -> list[list]:
         """context = V^T p for each of the channel's heads: WR_GB the probabilities, one V^T row per output."""
