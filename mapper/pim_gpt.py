@@ -27,8 +27,9 @@ the same instruction stream (the layout pads outputs and heads), every PIM step 
 needs all results), and the steps depend on each other in order. The DRAM controller adds ACT/PRE, mode
 changes and refresh; the instructions say only what the mapping decides.
 
-Weight VMM programs are built once per matrix and reused by every token; a repeated row pattern is emitted as
-one :class:`~cyclesim.dram.program.DramRepeat` when the DRAM model offers it.
+Weight VMM programs are built once per matrix and reused by every token (and run as ``recurring`` programs, so
+burst mode memoizes each run whole); a repeated row pattern is emitted as one
+:class:`~cyclesim.dram.program.DramRepeat` when the DRAM model offers it.
 """
 
 from __future__ import annotations
@@ -201,8 +202,9 @@ class PimGptMapper:
         b = Block([], None, f"token{index}")
         prev = [b.add("pim", "dram", {"program": self.embedding_read()}, label="embedding")]
 
-        def pim(program, label):
-            prev[0] = b.add("pim", "dram", {"program": program}, deps=(prev[0],), label=label)
+        def pim(program, label, recurring=False):
+            prev[0] = b.add("pim", "dram", {"program": program, "recurring": recurring}, deps=(prev[0],),
+                            label=label)
 
         def asic(op, label, **work):
             prev[0] = b.add("asic", op, work, deps=(prev[0],), label=label)
@@ -214,26 +216,26 @@ class PimGptMapper:
         kv = position + 1
         for L in range(c.n_layers):
             asic("layernorm", f"L{L}.ln1", n=d)
-            pim(self.vmm(f"L{L}.qkv"), f"L{L}.qkv")
+            pim(self.vmm(f"L{L}.qkv"), f"L{L}.qkv", recurring=True)
             asic("reduce", f"L{L}.qkv.reduce", n=3 * d, parts=parts(f"L{L}.qkv"))
             asic("add", f"L{L}.qkv.bias", n=3 * d)
             pim(self.attention_scores(L, position), f"L{L}.scores")
             asic("softmax", f"L{L}.softmax", n=kv, rows=H)
             pim(self.attention_context(L, kv), f"L{L}.context")
             asic("reduce", f"L{L}.context.reduce", n=d, parts=ceil_div(kv, geo.gb_elems))
-            pim(self.vmm(f"L{L}.proj"), f"L{L}.proj")
+            pim(self.vmm(f"L{L}.proj"), f"L{L}.proj", recurring=True)
             asic("reduce", f"L{L}.proj.reduce", n=d, parts=parts(f"L{L}.proj"))
             asic("add", f"L{L}.proj.bias_residual", n=d, rows=2)
             asic("layernorm", f"L{L}.ln2", n=d)
-            pim(self.vmm(f"L{L}.fc1"), f"L{L}.fc1")
+            pim(self.vmm(f"L{L}.fc1"), f"L{L}.fc1", recurring=True)
             asic("reduce", f"L{L}.fc1.reduce", n=dff, parts=parts(f"L{L}.fc1"))
             asic("add", f"L{L}.fc1.bias", n=dff)
             asic("gelu", f"L{L}.gelu", n=dff)
-            pim(self.vmm(f"L{L}.fc2"), f"L{L}.fc2")
+            pim(self.vmm(f"L{L}.fc2"), f"L{L}.fc2", recurring=True)
             asic("reduce", f"L{L}.fc2.reduce", n=d, parts=parts(f"L{L}.fc2"))
             asic("add", f"L{L}.fc2.bias_residual", n=d, rows=2)
         asic("layernorm", "ln_f", n=d)
-        pim(self.vmm("lm_head"), "lm_head")
+        pim(self.vmm("lm_head"), "lm_head", recurring=True)
         asic("reduce", "lm_head.reduce", n=c.vocab, parts=parts("lm_head"))
         asic("add", "argmax", n=c.vocab)
         return b

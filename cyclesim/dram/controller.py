@@ -109,6 +109,9 @@ class ChannelController:
         st = self.st
         if not st.n_open or self.ref_due >= ts[-1]:
             return [st.open_cycles_until(t) for t in ts]
+        if st.mode == MODE_BANK:    # the sequence starts with the PREA that closes every row
+            at = self._refresh_command(st)[1]
+            return [st.open_cycles_until(t if t <= at else at) for t in ts]
         probe = copy.copy(st)       # play the pending refresh sequence up to its PREA on a copy
         probe.nxt, probe.open_row, probe.counts = list(st.nxt), list(st.open_row), list(st.counts)
         probe.hist, probe.trace = [list(h) for h in st.hist], None

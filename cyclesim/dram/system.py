@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import weakref
-from operator import sub
+from operator import mul, sub
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from cyclesim.dram.controller import ChannelController
 from cyclesim.dram.engine import ChannelEngine
 from cyclesim.dram.program import (OP_SYNC, OP_WR, AddressMapping, DramBlock, DramRepeat, as_channel_lists,
                                    validate_instr)
+from cyclesim.dram.runmemo import RunMemo
 from cyclesim.dram.symmetry import Shadow, sync_prefix
 from cyclesim.kernel import Simulator
 
@@ -181,6 +182,7 @@ class DramSystem:
         self.key_counter = itertools.count()
         self.memo_hits = self.memo_misses = self.tile_steps = 0
         self._shadow: Shadow | None = None      # channels 1.. replicate channel 0 while set
+        self.run_memo = RunMemo(self)            # whole recurring runs (burst mode)
         self._active: list[ChannelEngine] = []
         self._waiting: list[ChannelEngine] = []
         self._done: list[ChannelEngine] = []
@@ -188,6 +190,8 @@ class DramSystem:
         self._checked_shapes: weakref.WeakSet = weakref.WeakSet()
         self._checked_instrs: set = set()        # instruction tuples already range-checked
         self._energy_pj = [self.cfg.energy_pj[n] for n in self.rules.names]
+        self._weights = [[table[n] for n in self.rules.names]      # per command: bytes and accesses it moves
+                         for table in (self.cfg.bus_bytes, self.cfg.bank_bytes, self.cfg.acts, self.cfg.accesses)]
 
     @property
     def ctls(self) -> list[ChannelController]:
@@ -222,16 +226,24 @@ class DramSystem:
             pj += (cfg.act_standby_mw * open_c + cfg.pre_standby_mw * (end - start - open_c)) * cfg.ns_per_cycle
         return pj
 
-    def run(self, program, *, trace: bool = False, start_cycle: int | None = None) -> DramResult:
+    def run(self, program, *, trace: bool = False, start_cycle: int | None = None,
+            recurring: bool = False) -> DramResult:
         """Run ``program`` (a :class:`DramProgram` or per-channel lists) from ``start_cycle`` (default: where
-        the previous run ended). ``trace=True`` also returns the command trace."""
+        the previous run ended). ``trace=True`` also returns the command trace. ``recurring=True`` says the
+        program will be run many times (burst mode then memoizes the whole run: :mod:`cyclesim.dram.runmemo`;
+        the results do not change)."""
         cfg = self.cfg
         ctls = self._ctls
         lists = as_channel_lists(program, cfg.channels)
         first = lists[0]
         identical = all(lst == first for lst in lists[1:])
+        rshape = None
         if identical:
-            self._validate(first, "channel 0")
+            rshape = self.run_memo.known(program, first) if recurring else None
+            if rshape is None:      # (a recurring program seen before with the same items was checked then)
+                self._validate(first, "channel 0")
+                if recurring:
+                    rshape = self.run_memo.remember(program, first, cfg.row_accesses)
             common = len(first)
         else:
             counts = [self._validate(lst, f"channel {ch}") for ch, lst in enumerate(lists)]
@@ -265,6 +277,15 @@ class DramSystem:
             c.load(lists[c.ch])
             c.st.trace = [] if trace else None
             c.slack = [] if trace and self.mode == "command" else None
+        pending = None
+        if rshape is not None and len(runners) == 1 and not trace and self.mode == "burst":
+            lead = runners[0]
+            eng = self.engines[lead.ch]
+            base = max(lead.st.last + self.rules.bus_gap, lead.ready)
+            pending = self.run_memo.begin(eng, rshape, base)
+            if pending is None:          # the whole run came from the memo
+                lead.pos = len(lead.items)
+                return self._finish(start, before, events0, hits0, miss0, steps0, trace)
         self._active = [self.engines[c.ch] for c in runners]
         self._waiting, self._done = [], []
         if self.sim.now < start:
@@ -275,9 +296,14 @@ class DramSystem:
         if len(self._done) != len(self._active):  # pragma: no cover - SYNC counts are checked above
             raise SimulationError("the DRAM program did not finish: channels wait at a SYNC")
         self._fork = None
+        if pending is not None:
+            self.run_memo.record(eng, rshape, pending)
+        return self._finish(start, before, events0, hits0, miss0, steps0, trace)
+
+    def _finish(self, start, before, events0, hits0, miss0, steps0, trace) -> DramResult:
         res = self._result(start, before, events0, hits0, miss0, trace)
         res.tile_steps = self.tile_steps - steps0
-        res.simulated_channels = 1 if self._shadow is not None else len(ctls)
+        res.simulated_channels = 1 if self._shadow is not None else len(self._ctls)
         return res
 
     def _validate(self, items, where: str) -> int:
@@ -370,7 +396,8 @@ class DramSystem:
         if shadow:                  # the replicated channels did what channel 0 did
             n = len(ctls)
             delta, tots, refreshes, open_cycles = figs[0]
-            deltas, counts, refreshes, open_cycles = [delta] * n, [t * n for t in tots], refreshes * n, open_cycles * n
+            deltas, counts = [delta] * n, [t * n for t in tots]
+            refreshes, open_cycles = refreshes * n, open_cycles * n
         else:
             deltas = [f[0] for f in figs]
             counts = [sum(col) for col in zip(*(f[1] for f in figs))]
@@ -383,14 +410,7 @@ class DramSystem:
         background = (cfg.act_standby_mw * open_cycles
                       + cfg.pre_standby_mw * ((end - start) * len(ctls) - open_cycles)) * cfg.ns_per_cycle
         energy["background"] = background
-        bus = bank_bytes = acts = accesses = 0
-        for ci, n in enumerate(counts):
-            if n:
-                name = names[ci]
-                bus += n * cfg.bus_bytes[name]
-                bank_bytes += n * cfg.bank_bytes[name]
-                acts += n * cfg.acts[name]
-                accesses += n * cfg.accesses[name]
+        bus, bank_bytes, acts, accesses = (sum(map(mul, counts, w)) for w in self._weights)
         tr = slack = None
         if trace:
             tr = []
@@ -410,7 +430,8 @@ class DramSystem:
                 c.slack = None
         return DramResult(
             mode=self.mode, standard=cfg.standard.name, clock_mhz=cfg.freq_mhz, start_cycle=start, end_cycle=end,
-            commands=commands, energy_pj=energy, bus_bytes=bus, bank_bytes=bank_bytes, bank_activations=acts, bank_accesses=accesses,
-            refreshes=refreshes, events=self.sim.events_run - events0, memo_hits=self.memo_hits - hits0,
-            memo_misses=self.memo_misses - miss0, channel_cycles=chan_end, trace=tr, slack=slack,
+            commands=commands, energy_pj=energy, bus_bytes=bus, bank_bytes=bank_bytes, bank_activations=acts,
+            bank_accesses=accesses, refreshes=refreshes, events=self.sim.events_run - events0,
+            memo_hits=self.memo_hits - hits0, memo_misses=self.memo_misses - miss0, channel_cycles=chan_end,
+            trace=tr, slack=slack,
             counter_deltas=deltas, counter_layout=(names, is_chan, cfg.banks))

@@ -1,8 +1,9 @@
 """DRAM / PIM-DRAM as an engine of a :class:`~cyclesim.program.Program`: a stateful wrapper of
 :class:`cyclesim.dram.DramSystem`.
 
-A command ``("dram", {"program": <per-channel instruction lists or DramProgram>})`` runs that DRAM program from
-the command's start cycle; open rows, refresh schedule and the burst-mode memo carry over to the next command.
+A command ``("dram", {"program": <per-channel instruction lists or DramProgram>, "recurring": bool})`` runs that
+DRAM program from the command's start cycle (``recurring``: the same program object will run again, see
+:mod:`cyclesim.dram.runmemo`); open rows, refresh schedule and the burst-mode memo carry over to the next command.
 While the DRAM waits for other engines (the ASIC) it burns background power: that energy is booked for the
 gaps between commands and at the end of the run, from each channel's open-row time.
 """
@@ -41,7 +42,7 @@ class DramEngineModel(EngineModel):
             raise self.unsupported(op)
         sysm = self.system
         energy = {"background": self._idle_background(self.last_end, min(start_cycle, sysm.now))}
-        res = sysm.run(work["program"], start_cycle=start_cycle)
+        res = sysm.run(work["program"], start_cycle=start_cycle, recurring=work.get("recurring", False))
         for k, v in res.energy_pj.items():
             energy[k] = energy.get(k, 0.0) + v
         t = self.totals
@@ -63,7 +64,9 @@ class DramEngineModel(EngineModel):
         t = self.totals
         if not self._system:
             return {}
+        rm = self._system.run_memo
         hit = 1.0 - t["bank_activations"] / t["bank_accesses"] if t["bank_accesses"] else 0.0
         return {f"{self.name}.row_hit_rate": hit, f"{self.name}.refreshes": t["refreshes"],
                 f"{self.name}.bus_bytes": t["bus_bytes"], f"{self.name}.bank_bytes": t["bank_bytes"],
-                f"{self.name}.memo": f"{t['memo_hits']} hits / {t['memo_misses']} misses"}
+                f"{self.name}.memo": f"{t['memo_hits']} hits / {t['memo_misses']} misses",
+                f"{self.name}.run_memo": f"{rm.hits} hits / {rm.misses} misses"}
