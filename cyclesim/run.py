@@ -24,7 +24,7 @@ MODES = ("command", "burst")
 
 
 class EngineRunner(Component):
-    __slots__ = ("model", "queue", "running", "run")
+    __slots__ = ("model", "queue", "running", "run", "_costs", "_op_keys")
 
     def __init__(self, sim: Simulator, name: str, model: EngineModel, clock: str, run: "_BlockRun | None"):
         super().__init__(sim, name, clock, static_mw=model.static_mw)
@@ -32,6 +32,20 @@ class EngineRunner(Component):
         self.queue: deque[int] = deque()
         self.running = False
         self.run = run
+        self._costs: dict = {}          # stateless models: (op, work items) -> (cycles, pj); cost is pure
+        self._op_keys: dict[str, str] = {}
+
+    def _cost(self, op: str, work: dict) -> tuple:
+        try:
+            key = (op, tuple(work.items()))
+            got = self._costs.get(key)
+        except TypeError:               # unhashable work: no caching
+            return self.model.cost(op, work)
+        if got is None:
+            if len(self._costs) > 100_000:
+                self._costs.clear()
+            got = self._costs[key] = self.model.cost(op, work)
+        return got
 
     def ready(self, idx: int) -> None:
         self.queue.append(idx)
@@ -50,12 +64,16 @@ class EngineRunner(Component):
                 self.count(key, n)
             now = start
         else:
-            cycles, pj = model.cost(cmd.op, cmd.work)
+            cycles, pj = self._cost(cmd.op, cmd.work)
         ticks = cycles * self.clock.ticks_per_cycle
         self.running = True
         self.busy(now, now + ticks, cmd.label)
-        self.count(f"{cmd.op}_commands")
-        self.count("busy_cycles", cycles)
+        key = self._op_keys.get(cmd.op)
+        if key is None:
+            key = self._op_keys[cmd.op] = f"{cmd.op}_commands"
+        stats = self.stats
+        stats[key] = stats.get(key, 0) + 1
+        stats["busy_cycles"] = stats.get("busy_cycles", 0) + cycles
         if isinstance(pj, dict):  # energy by category (e.g. per DRAM command type)
             for category, value in pj.items():
                 if value:
