@@ -197,6 +197,9 @@ def run(program: Program, spec, *, mode: str = "burst", trace: bool = False, pro
     for name, m in models.items():
         for category, pj in m.finish(sim.now // runners[name].clock.ticks_per_cycle).items():
             sim.ledger.add(name, category, pj)
+        stats = runners[name].stats
+        for key, n in m.counters().items():
+            stats[key] = stats.get(key, 0) + n
     sim.finish()
     components = {}
     for name, r in runners.items():

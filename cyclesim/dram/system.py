@@ -232,6 +232,24 @@ class DramSystem:
         the previous run ended). ``trace=True`` also returns the command trace. ``recurring=True`` says the
         program will be run many times (burst mode then memoizes the whole run: :mod:`cyclesim.dram.runmemo`;
         the results do not change)."""
+        return self._run(program, trace, start_cycle, recurring, True)
+
+    def advance(self, program, *, start_cycle: int | None = None, recurring: bool = False) -> int:
+        """:meth:`run` without the figures of the run: returns the cycle at which it ended. Counters, energy
+        and time accumulate in the channels either way and :meth:`totals` reports them since cycle 0, which is
+        all a caller running many short programs back to back (the PIM-GPT engine) needs."""
+        return self._run(program, False, start_cycle, recurring, False)
+
+    def totals(self, end_cycle: int | None = None) -> DramResult:
+        """Everything from cycle 0 to ``end_cycle`` (default and at least: where the last run ended): commands,
+        energy (the background of idle time included), bytes, activations, refreshes."""
+        if self._shadow is not None:
+            self._shadow.materialize()
+            self._shadow = None
+        zero = [0] * len(self._ctls[0].st.counts)
+        return self._result(0, [(zero, 0, 0)] * len(self._ctls), 0, 0, 0, False, end=end_cycle)
+
+    def _run(self, program, trace: bool, start_cycle: int | None, recurring: bool, figures: bool):
         cfg = self.cfg
         ctls = self._ctls
         lists = as_channel_lists(program, cfg.channels)
@@ -260,13 +278,16 @@ class DramSystem:
             self._shadow.materialize()
             self._shadow = None
         runners = ctls[:1] if shadow is not None else ctls
+        before = None               # the counters at the start, for the figures of this run
         if shadow is not None:
             shadow.stale = True
             lead = ctls[0]
-            before = [(list(lead.st.counts), lead.refreshes, lead.open_cycles_until(start))] * len(ctls)
+            if figures or not identical:
+                before = [(list(lead.st.counts), lead.refreshes, lead.open_cycles_until(start))] * len(ctls)
             self._fork = None if identical else (common, lists, before)
         else:
-            before = [(list(c.st.counts), c.refreshes, c.open_cycles_until(start)) for c in ctls]
+            if figures:
+                before = [(list(c.st.counts), c.refreshes, c.open_cycles_until(start)) for c in ctls]
             self._fork = None
         events0, hits0, miss0, steps0 = self.sim.events_run, self.memo_hits, self.memo_misses, self.tile_steps
         for c in ctls:
@@ -285,7 +306,7 @@ class DramSystem:
             pending = self.run_memo.begin(eng, rshape, base)
             if pending is None:          # the whole run came from the memo
                 lead.pos = len(lead.items)
-                return self._finish(start, before, events0, hits0, miss0, steps0, trace)
+                return self._finish(start, before, events0, hits0, miss0, steps0, trace, figures)
         self._active = [self.engines[c.ch] for c in runners]
         self._waiting, self._done = [], []
         if self.sim.now < start:
@@ -298,9 +319,16 @@ class DramSystem:
         self._fork = None
         if pending is not None:
             self.run_memo.record(eng, rshape, pending)
-        return self._finish(start, before, events0, hits0, miss0, steps0, trace)
+        return self._finish(start, before, events0, hits0, miss0, steps0, trace, figures)
 
-    def _finish(self, start, before, events0, hits0, miss0, steps0, trace) -> DramResult:
+    def _end(self, start: int) -> int:
+        """Where the run that started at ``start`` ended: every channel's commands done and released."""
+        ctls = self._ctls[:1] if self._shadow is not None else self._ctls
+        return max(start, max(max(c.st.done, c.ready) for c in ctls))
+
+    def _finish(self, start, before, events0, hits0, miss0, steps0, trace, figures):
+        if not figures:
+            return self._end(start)
         res = self._result(start, before, events0, hits0, miss0, trace)
         res.tile_steps = self.tile_steps - steps0
         res.simulated_channels = 1 if self._shadow is not None else len(self._ctls)
@@ -370,7 +398,7 @@ class DramSystem:
         self._done.append(eng)
 
     # -- results -----------------------------------------------------------------------------------------------
-    def _result(self, start, before, events0, hits0, miss0, trace) -> DramResult:
+    def _result(self, start, before, events0, hits0, miss0, trace, end: int | None = None) -> DramResult:
         cfg = self.cfg
         names = self.rules.names
         is_chan = self.rules.is_chan
@@ -378,15 +406,10 @@ class DramSystem:
         shadow = self._shadow is not None
         lead = ctls[0]
         if shadow:
-            end = max(lead.st.done, lead.ready, start)
-            chan_end = [end - start] * len(ctls)
+            chan_end = [max(lead.st.done, lead.ready, start) - start] * len(ctls)
         else:
-            end = start
-            chan_end = []
-            for c in ctls:
-                e = max(c.st.done, c.ready, start)
-                chan_end.append(e - start)
-                end = max(end, e)
+            chan_end = [max(c.st.done, c.ready, start) - start for c in ctls]
+        end = max(start + max(chan_end), end or 0)
         figs = []
         for c, (counts0, ref0, open0) in zip(ctls[:1] if shadow else ctls, before):
             cur = c.st.counts

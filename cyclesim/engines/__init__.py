@@ -62,6 +62,11 @@ class EngineModel:
         """Energy (pJ by category) to book when the run ends at ``end_cycle`` (e.g. idle background power)."""
         return {}
 
+    def counters(self) -> dict[str, int]:
+        """Counters to add to the engine's statistics when the run ends (after :meth:`finish`), for a model
+        that keeps its own tallies instead of returning them with every command."""
+        return {}
+
     def report(self) -> dict[str, Any]:
         """Extra figures for the result (e.g. a DRAM row-hit rate)."""
         return {}

@@ -4,8 +4,9 @@
 A command ``("dram", {"program": <per-channel instruction lists or DramProgram>, "recurring": bool})`` runs that
 DRAM program from the command's start cycle (``recurring``: the same program object will run again, see
 :mod:`cyclesim.dram.runmemo`); open rows, refresh schedule and the burst-mode memo carry over to the next command.
-While the DRAM waits for other engines (the ASIC) it burns background power: that energy is booked for the
-gaps between commands and at the end of the run, from each channel's open-row time.
+A command costs only its duration: the DRAM's command counts and energy accumulate in the channels and are
+booked once, when the run ends (:meth:`DramSystem.totals`), including the background power burnt while the DRAM
+waits for other engines (the ASIC), from each channel's open-row time.
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ class DramEngineModel(EngineModel):
         super().__init__(name, impl, params)
         self._system = None
         self.last_end = 0
-        self.totals = {"bank_activations": 0, "bank_accesses": 0, "bus_bytes": 0, "bank_bytes": 0, "refreshes": 0,
-                       "memo_hits": 0, "memo_misses": 0}
+        self._totals = None     # DramResult from cycle 0 to the end, once the run has finished
 
     @property
     def system(self):
@@ -34,39 +34,30 @@ class DramEngineModel(EngineModel):
             self._system = DramSystem(self.params, self.mode)
         return self._system
 
-    def _idle_background(self, start: int, end: int) -> float:
-        return self.system.background_pj(start, end) if end > start else 0.0
-
     def execute(self, op: str, work: dict[str, Any], start_cycle: int):
         if op != "dram":
             raise self.unsupported(op)
-        sysm = self.system
-        energy = {"background": self._idle_background(self.last_end, min(start_cycle, sysm.now))}
-        res = sysm.run(work["program"], start_cycle=start_cycle, recurring=work.get("recurring", False))
-        for k, v in res.energy_pj.items():
-            energy[k] = energy.get(k, 0.0) + v
-        t = self.totals
-        t["bank_activations"] += res.bank_activations
-        t["bank_accesses"] += res.bank_accesses
-        t["bus_bytes"] += res.bus_bytes
-        t["bank_bytes"] += res.bank_bytes
-        t["refreshes"] += res.refreshes
-        t["memo_hits"] += res.memo_hits
-        t["memo_misses"] += res.memo_misses
-        self.last_end = res.end_cycle
-        counters = {f"{k}_commands": v for k, v in res.commands.items() if v}
-        return res.end_cycle - start_cycle, energy, counters
+        end = self.system.advance(work["program"], start_cycle=start_cycle, recurring=work.get("recurring", False))
+        self.last_end = end
+        return end - start_cycle, 0.0, {}
 
     def finish(self, end_cycle: int) -> dict[str, float]:
-        return {"background": self._idle_background(self.last_end, end_cycle)} if self._system else {}
+        if self._system is None:
+            return {}
+        self._totals = self._system.totals(max(end_cycle, self.last_end))
+        return dict(self._totals.energy_pj)
+
+    def counters(self) -> dict[str, int]:
+        t = self._totals
+        return {f"{k}_commands": v for k, v in t.commands.items() if v} if t is not None else {}
 
     def report(self) -> dict[str, Any]:
-        t = self.totals
-        if not self._system:
+        t = self._totals
+        if t is None:
             return {}
-        rm = self._system.run_memo
-        hit = 1.0 - t["bank_activations"] / t["bank_accesses"] if t["bank_accesses"] else 0.0
-        return {f"{self.name}.row_hit_rate": hit, f"{self.name}.refreshes": t["refreshes"],
-                f"{self.name}.bus_bytes": t["bus_bytes"], f"{self.name}.bank_bytes": t["bank_bytes"],
-                f"{self.name}.memo": f"{t['memo_hits']} hits / {t['memo_misses']} misses",
+        system = self._system
+        rm = system.run_memo
+        return {f"{self.name}.row_hit_rate": t.row_hit_rate, f"{self.name}.refreshes": t.refreshes,
+                f"{self.name}.bus_bytes": t.bus_bytes, f"{self.name}.bank_bytes": t.bank_bytes,
+                f"{self.name}.memo": f"{system.memo_hits} hits / {system.memo_misses} misses",
                 f"{self.name}.run_memo": f"{rm.hits} hits / {rm.misses} misses"}

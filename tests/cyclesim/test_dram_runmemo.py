@@ -88,3 +88,43 @@ def test_a_program_changed_in_place_is_checked_and_simulated_again():
         prog.add(ch, mac_abk(cfg.rows + 5, 0, 4))
     with pytest.raises(SimulationError, match="out of range"):
         system.run(prog, recurring=True)
+
+
+@pytest.mark.parametrize("mode", ["burst", "command"])
+def test_engine_totals_are_the_per_run_figures_plus_idle_background(mode):
+    """The DRAM engine of a Program keeps no per-run figures (DramSystem.advance) and books everything at the
+    end (DramSystem.totals). That must equal running the same programs with DramSystem.run, summing each run's
+    counters and energy, plus the background energy of every idle gap between runs and after the last one
+    (background_pj), some gaps longer than a refresh interval."""
+    from collections import Counter
+
+    from cyclesim.engines.dram import DramEngineModel
+
+    rng = random.Random(5)
+    spec = aim_spec(timing_cycles={"nREFI": 900})
+    cfg = DramSystem(spec).cfg
+    programs = [[vmm_like(100, 5)] * cfg.channels, [vmm_like(700, 2)] * cfg.channels,
+                random_repeat_program(rng, cfg, 2, pim=True, symmetric=True, max_count=8)]
+    params = next(c for c in spec.walk() if c.impl == "GDDR6_AiM").params
+    eng = DramEngineModel("pim", "GDDR6_AiM", params)
+    eng.mode = mode
+    ref = DramSystem(spec, "command")
+    energy, commands, t = Counter(), Counter(), 0
+    for k in range(60):
+        prog = programs[rng.randrange(len(programs))]
+        start = t + rng.choice((0, 10, 300, 2500))
+        cycles, pj, counters = eng.execute("dram", {"program": prog, "recurring": True}, start)
+        assert (pj, counters) == (0.0, {})
+        energy["background"] += ref.background_pj(t, start)
+        res = ref.run(prog, start_cycle=start)
+        assert cycles == res.end_cycle - start
+        energy.update(res.energy_pj)
+        commands.update({f"{n}_commands": v for n, v in res.commands.items() if v})
+        t = res.end_cycle
+    end = t + 4321
+    energy["background"] += ref.background_pj(t, end)
+    got = eng.finish(end)
+    assert eng.counters() == dict(commands)
+    assert set(k for k, v in got.items() if v) == set(k for k, v in energy.items() if v)
+    for k, v in energy.items():
+        assert got.get(k, 0.0) == pytest.approx(v, rel=1e-9)
