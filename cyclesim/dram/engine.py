@@ -8,7 +8,9 @@ How commands map to kernel events:
   barrier release is one event).
 * burst mode: one event per *step*, where a step is a single command, a closed-form run of identical column
   commands (see :mod:`cyclesim.dram.controller`), a whole :class:`~cyclesim.dram.program.DramBlock` or a whole
-  :class:`~cyclesim.dram.program.DramRepeat`.
+  :class:`~cyclesim.dram.program.DramRepeat`. When only one channel is simulated (channel symmetry, or a
+  one-channel DRAM) the system runs the same steps in a loop without kernel events
+  (``DramSystem._run_alone``).
 
 Blocks and repeats are executed eagerly inside one event (channels interact only at SYNC, which blocks cannot
 contain). A block's effect is recorded relative to its start cycle ``base`` (the first cycle any of its commands

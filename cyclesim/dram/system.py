@@ -23,7 +23,7 @@ from archsim.errors import SimulationError
 from cyclesim.clock import Timebase
 from cyclesim.dram.channel import CompiledRules
 from cyclesim.dram.config import DramConfig
-from cyclesim.dram.controller import ChannelController
+from cyclesim.dram.controller import S_BLOCK, S_CMD, S_END, S_REPEAT, S_SYNC, ChannelController
 from cyclesim.dram.engine import ChannelEngine
 from cyclesim.dram.program import (OP_SYNC, OP_WR, AddressMapping, DramBlock, DramRepeat, as_channel_lists,
                                    validate_instr)
@@ -307,19 +307,51 @@ class DramSystem:
             if pending is None:          # the whole run came from the memo
                 lead.pos = len(lead.items)
                 return self._finish(start, before, events0, hits0, miss0, steps0, trace, figures)
-        self._active = [self.engines[c.ch] for c in runners]
-        self._waiting, self._done = [], []
-        if self.sim.now < start:
-            self.sim.now = start
-        for e in self._active:
-            e.start(start)
-        self.sim.run()
-        if len(self._done) != len(self._active):  # pragma: no cover - SYNC counts are checked above
-            raise SimulationError("the DRAM program did not finish: channels wait at a SYNC")
-        self._fork = None
+        if len(runners) == 1 and self.mode == "burst" and self._fork is None:
+            self._run_alone(self.engines[runners[0].ch])
+        else:
+            self._active = [self.engines[c.ch] for c in runners]
+            self._waiting, self._done = [], []
+            if self.sim.now < start:
+                self.sim.now = start
+            for e in self._active:
+                e.start(start)
+            self.sim.run()
+            if len(self._done) != len(self._active):  # pragma: no cover - SYNC counts are checked above
+                raise SimulationError("the DRAM program did not finish: channels wait at a SYNC")
+            self._fork = None
         if pending is not None:
             self.run_memo.record(eng, rshape, pending)
         return self._finish(start, before, events0, hits0, miss0, steps0, trace, figures)
+
+    def _run_alone(self, eng: ChannelEngine) -> None:
+        """Burst mode with one channel simulated (the others replicate it, or there are none): the controller's
+        decisions in a loop, without kernel events, which only order channels against each other. The same
+        decide/commit sequence as the events would make; a SYNC releases at once (nobody else to wait for).
+        Each decision counts as an event."""
+        ctl = eng.ctl
+        st = ctl.st
+        gap = self.rules.bus_gap
+        decide, commit, run_tiles = ctl.decide, ctl.commit, eng.run_tiles
+        steps = 0
+        while True:
+            steps += 1
+            s = decide()
+            if s == S_CMD:
+                commit()
+            elif s == S_REPEAT:
+                item = ctl.p_block
+                run_tiles(item.shape, item.row_base, item.count, item.row_stride)
+            elif s == S_BLOCK:
+                item = ctl.p_block
+                run_tiles(item.shape, item.row_base, 1, 0)
+            elif s == S_SYNC:
+                ctl.ready = max(st.done, ctl.ready, st.last + gap)
+            elif s == S_END:
+                break
+            else:  # pragma: no cover
+                raise AssertionError(f"unexpected controller status {s}")
+        self.sim.events_run += steps
 
     def _end(self, start: int) -> int:
         """Where the run that started at ``start`` ended: every channel's commands done and released."""
