@@ -38,7 +38,7 @@ from functools import lru_cache
 
 from archsim.errors import MappingError
 from cyclesim.dram.program import DramBlock, SYNC, mac_abk, rd_mac, rd_sbk, wr_gb, wr_sbk
-from cyclesim.program import Block, Program
+from cyclesim.program import Block, Command, Program
 from mapper import lowering
 from mapper.pim_gpt_layout import Layout, ceil_div, plan
 
@@ -99,6 +99,7 @@ class PimGptMapper:
         self.layout: Layout = plan(config, spec, max_positions)
         self.geo = self.layout.geometry
         self._vmm_cache: dict[str, list] = {}
+        self._chain: list | None = None
 
     # -- DRAM programs --------------------------------------------------------------------------------------
     def _broadcast(self, items: list) -> list[list]:
@@ -197,32 +198,54 @@ class PimGptMapper:
     # -- the token loop -------------------------------------------------------------------------------------
     def token_block(self, index: int, position: int) -> Block:
         """All commands of one token at ``position`` (its KV goes to that slot), chained in order."""
+        kv = position + 1
+        cmds = []
+        for step in self._steps():
+            if type(step) is not Command:
+                engine, op, label, deps, make = step
+                step = Command(engine, op, make(position, kv), deps, label)
+            cmds.append(step)
+        return Block(cmds, None, f"token{index}")
+
+    def _steps(self) -> list:
+        """The per-token chain, built once: a :class:`Command` where nothing depends on the position (shared by
+        every token's block; commands are plain data the simulator only reads), else ``(engine, op, label,
+        deps, make)`` with ``make(position, kv)`` giving the work."""
+        if self._chain is not None:
+            return self._chain
         c, geo = self.config, self.geo
         d, H, dff = c.d_model, c.n_heads, c.d_ff
-        b = Block([], None, f"token{index}")
-        prev = [b.add("pim", "dram", {"program": self.embedding_read()}, label="embedding")]
+        steps: list = []
+
+        def add(engine, op, label, work):
+            deps = (len(steps) - 1,) if steps else ()
+            steps.append((engine, op, label, deps, work) if callable(work) else
+                         Command(engine, op, work, deps, label))
 
         def pim(program, label, recurring=False):
-            prev[0] = b.add("pim", "dram", {"program": program, "recurring": recurring}, deps=(prev[0],),
-                            label=label)
+            if callable(program):
+                add("pim", "dram", label, lambda pos, kv: {"program": program(pos, kv), "recurring": recurring})
+            else:
+                add("pim", "dram", label, {"program": program, "recurring": recurring})
 
         def asic(op, label, **work):
-            prev[0] = b.add("asic", op, work, deps=(prev[0],), label=label)
+            add("asic", op, label, work)
 
         def parts(name):
             return len(self.layout.matrices[name].tiles)
 
+        pim(self.embedding_read(), "embedding")
         asic("add", "embed.add", n=d)
-        kv = position + 1
         for L in range(c.n_layers):
             asic("layernorm", f"L{L}.ln1", n=d)
             pim(self.vmm(f"L{L}.qkv"), f"L{L}.qkv", recurring=True)
             asic("reduce", f"L{L}.qkv.reduce", n=3 * d, parts=parts(f"L{L}.qkv"))
             asic("add", f"L{L}.qkv.bias", n=3 * d)
-            pim(self.attention_scores(L, position), f"L{L}.scores")
-            asic("softmax", f"L{L}.softmax", n=kv, rows=H)
-            pim(self.attention_context(L, kv), f"L{L}.context")
-            asic("reduce", f"L{L}.context.reduce", n=d, parts=ceil_div(kv, geo.gb_elems))
+            pim(lambda pos, kv, L=L: self.attention_scores(L, pos), f"L{L}.scores")
+            add("asic", "softmax", f"L{L}.softmax", lambda pos, kv: {"n": kv, "rows": H})
+            pim(lambda pos, kv, L=L: self.attention_context(L, kv), f"L{L}.context")
+            add("asic", "reduce", f"L{L}.context.reduce",
+                lambda pos, kv: {"n": d, "parts": ceil_div(kv, geo.gb_elems)})
             pim(self.vmm(f"L{L}.proj"), f"L{L}.proj", recurring=True)
             asic("reduce", f"L{L}.proj.reduce", n=d, parts=parts(f"L{L}.proj"))
             asic("add", f"L{L}.proj.bias_residual", n=d, rows=2)
@@ -238,7 +261,8 @@ class PimGptMapper:
         pim(self.vmm("lm_head"), "lm_head", recurring=True)
         asic("reduce", "lm_head.reduce", n=c.vocab, parts=parts("lm_head"))
         asic("add", "argmax", n=c.vocab)
-        return b
+        self._chain = steps
+        return steps
 
 
 @lowering("pim_gpt")
