@@ -4,7 +4,8 @@ an independent timing checker and trace replay.
 Modules: :mod:`~cyclesim.dram.standards` (the rule tables GDDR6_2000 and GDDR6_AiM), :mod:`~.config` (spec ->
 resolved configuration), :mod:`~.channel` (earliest-issue state compiled from the rules), :mod:`~.controller`
 (in-order PIM, FR-FCFS, refresh, closed-form runs), :mod:`~.engine` (kernel events, block memo, closed-form
-repeats), :mod:`~.system` (channels, SYNC, results), :mod:`~.symmetry` (simulate one of identical channels),
+repeats), :mod:`~.runmemo` (whole recurring runs), :mod:`~.system` (channels, SYNC, results),
+:mod:`~.symmetry` (simulate one of identical channels),
 :mod:`~.program` (instructions, blocks, repeats, address mapping), :mod:`~.tracefile` (text formats),
 :mod:`~.checker` (independent rule checker).
 
@@ -30,7 +31,7 @@ Python API::
 
     res = replay("gemv.trace", spec, mode="command")   # the text format of cyclesim.dram.tracefile
 
-``DramSystem.run(program, trace=False, start_cycle=None)`` takes a :class:`DramProgram` or a list of per-channel
+``DramSystem.run(program, trace=False, start_cycle=None, recurring=False)`` takes a :class:`DramProgram` or a list of per-channel
 lists of instruction tuples, :class:`DramBlock` and :class:`DramRepeat` objects; the system keeps its state
 between calls (time, open rows, refresh, memo), and each result covers that call only. This is the entry point
 for the PIM-GPT mapper: one list per channel, ``SYNC`` where the ASIC needs every channel's results, ``DELAY``
@@ -39,6 +40,12 @@ cycles (reported by the run in which the channel next has work). When every chan
 items in the same order; the same list object is the cheapest to check) burst mode simulates channel 0 only and
 replicates it: ``result.simulated_channels`` says so. ``DramSystem.background_pj(start, end)`` is the standby
 energy of an idle interval between runs; ``DramSystem.ctls`` gives every channel's up-to-date state.
+``recurring=True`` tells burst mode that this program object will be run again (the PIM-GPT weight products):
+the whole run is then memoized like a block, keyed on the program with rows relative to its lowest row and
+the channel state (see :mod:`~.runmemo`); results do not change. ``DramSystem.advance(program, ...)`` runs like
+``run`` but returns only the end cycle, and ``DramSystem.totals(end_cycle)`` reports everything since cycle 0
+(commands, energy including the background of idle time, bytes, refreshes): cheaper for a caller that runs
+thousands of short programs and needs the sum (the DRAM engine of a Program does this).
 
 ``DramSystem(spec, mode, fast_repeat=True, symmetry=True)``: the two burst-mode shortcuts can be switched off
 (for tests; results do not change).

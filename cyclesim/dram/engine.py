@@ -186,7 +186,8 @@ class ChannelEngine(Component):
                         if m > 0:
                             comp = ent.combo.get((stride, m))
                             if comp is None:
-                                self._compose(ent, nxt_ent, base, row, m, nx.d, pn.d, stride, rel_rows)
+                                self._compose(ent, (), nxt_ent, base, row, m, (nx.d,), pn.d, stride, rel_rows,
+                                              (stride, m))
                             else:
                                 self._apply(comp, base, row)
                             hits += 1 + m
@@ -194,6 +195,34 @@ class ChannelEngine(Component):
                             row += (1 + m) * stride
                             key, ent = nx.key, nxt_ent
                             continue
+                    elif pn is not None:
+                        # this instance, one more (e.g. the first after a refresh, all rows closed), then the
+                        # steady run up to the next refresh: one composite entry too
+                        third = pn.entry
+                        if third is None:
+                            third = pn.entry = memo.get(pn.key)
+                        pt = third.next.get(stride) if third is not None else None
+                        if pt is not None and pt.loop:
+                            due2 = (ctl.ref_due if ent.plain else base + ent.ref_due_rel) - base - nx.d
+                            m = count - i - 2
+                            if nxt_ent.last_rel is not None and due2 <= nxt_ent.last_rel:
+                                m = 0       # the refresh falls into the middle instance
+                            elif third.last_rel is not None and pt.d:
+                                fit = (due2 - pn.d - third.last_rel - 1) // pt.d + 1
+                                if fit < m:
+                                    m = fit
+                            if m > 0:
+                                comp = ent.combo.get((stride, m, 3))
+                                if comp is None:
+                                    self._compose(ent, (nxt_ent,), third, base, row, m, (nx.d, pn.d), pt.d, stride,
+                                                  rel_rows, (stride, m, 3))
+                                else:
+                                    self._apply(comp, base, row)
+                                hits += 2 + m
+                                i += 2 + m
+                                row += (2 + m) * stride
+                                key, ent = pn.key, third
+                                continue
             self._apply(ent, base, row)
             hits += 1
             i += 1
@@ -231,21 +260,27 @@ class ChannelEngine(Component):
         nx.entry = self.system.memo.get(nkey)
         return nkey, nx.entry
 
-    def _compose(self, ent: _Entry, steady: _Entry, base: int, row: int, m: int, d1: int, d2: int, stride: int,
-                 rel_rows: frozenset) -> None:
-        """Apply ``ent`` then ``m`` instances of ``steady`` and record the whole as one composite entry of
-        ``ent`` (row stride >= 0: its rows are coded relative to the first instance)."""
+    def _compose(self, ent: _Entry, mids: tuple, steady: _Entry, base: int, row: int, m: int, ds: tuple, d2: int,
+                 stride: int, rel_rows: frozenset, ckey: tuple) -> None:
+        """Apply ``ent``, then the plain entries ``mids`` (``ds``: start-to-start distances from ``ent`` on),
+        then ``m`` instances of ``steady``; record the whole as one composite entry of ``ent`` under ``ckey``
+        (row stride >= 0: its rows are coded relative to the first instance)."""
         ctl = self.ctl
         snap = self._snapshot()
         self._apply(ent, base, row)
-        self._apply_run(steady, base + d1, row + stride, m, d2, stride)
-        rows = frozenset(r + j * stride for r in rel_rows for j in range(m + 1)) if stride else rel_rows
+        b, r = base, row
+        for mid, d in zip(mids, ds):
+            b, r = b + d, r + stride
+            self._apply(mid, b, r)
+        self._apply_run(steady, b + ds[-1], r + stride, m, d2, stride)
+        n = len(mids) + 1 + m
+        rows = frozenset(x + j * stride for x in rel_rows for j in range(n)) if stride else rel_rows
         e = self._record(base, row, rows, *snap)
         e.plain = ent.plain
         e.refs = ctl.refreshes - snap[-1]
         e.ref_due_rel = None if e.plain else ctl.ref_due - base
         e.exact_next = False
-        ent.combo[(stride, m)] = e
+        ent.combo[ckey] = e
 
     def _snapshot(self) -> tuple:
         ctl = self.ctl
