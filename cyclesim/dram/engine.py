@@ -242,7 +242,7 @@ class ChannelEngine(Component):
     def _key(self, shape, tracing: bool, base: int, row: int, rel_rows: frozenset) -> int:
         """The id of the relative state key (ids are never reused, so a stale one only misses)."""
         system = self.system
-        k = (shape, tracing, self._rel_state(base, row, rel_rows))
+        k = (shape if tracing else shape.timing(self.ctl.row_acc), tracing, self._rel_state(base, row, rel_rows))
         kid = system.key_ids.get(k)
         if kid is None:
             kid = system.key_ids[k] = next(system.key_counter)

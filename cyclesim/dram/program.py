@@ -117,11 +117,24 @@ class BlockShape:
     """The instructions of a block with rows relative to the block's base row; shared by all blocks of that
     shape (interned), so a memo key hashes it by identity."""
 
-    __slots__ = ("instrs", "_rows", "__weakref__")
+    __slots__ = ("instrs", "_rows", "_timing", "__weakref__")
 
     def __init__(self, instrs: tuple):
         self.instrs = instrs
         self._rows: dict[int, tuple[frozenset, int]] = {}
+        self._timing: dict[int, BlockShape] = {}
+
+    def timing(self, row_accesses: int) -> "BlockShape":
+        """This shape with every column that cannot change the timing erased (-1): a WR_GB's, and that of a
+        PIM column op that stays in its row (only where a multi-column op crosses into the next row does its
+        column decide the commands). Blocks equal up to such columns take the same time, issue the same
+        commands per bank and leave the same state; only their command traces differ, so burst mode keys its
+        memo on this when it records no trace. (A key only: its rows are those of this shape.)"""
+        got = self._timing.get(row_accesses)
+        if got is None:
+            erased = tuple(timing_instr(ins, row_accesses) for ins in self.instrs)
+            got = self._timing[row_accesses] = self if erased == self.instrs else _shape_of(erased)
+        return got
 
     def rows(self, row_accesses: int) -> tuple[frozenset, int]:
         """(relative rows the block touches, including rows a spanning op continues into; the largest)."""
@@ -134,6 +147,12 @@ class BlockShape:
                     rows.update(range(row, last + 1))
             got = self._rows[row_accesses] = (frozenset(rows), max(rows, default=-1))
         return got
+
+
+def timing_instr(ins: Instr, row_accesses: int) -> Instr:
+    """``ins`` with its column erased (-1) where it cannot change the timing (see :meth:`BlockShape.timing`)."""
+    op, b, r, c, n = ins
+    return (op, b, r, -1, n) if op == OP_WR_GB or (op in SPAN_OPS and c + n <= row_accesses) else ins
 
 
 _SHAPES: "weakref.WeakValueDictionary[tuple, BlockShape]" = weakref.WeakValueDictionary()

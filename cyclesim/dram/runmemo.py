@@ -20,7 +20,7 @@ refresh phases have been seen and a run costs one lookup.
 from __future__ import annotations
 
 from cyclesim.dram.engine import MEMO_LIMIT, ChannelEngine
-from cyclesim.dram.program import ROW_OPS, SPAN_OPS, DramBlock, DramRepeat
+from cyclesim.dram.program import ROW_OPS, SPAN_OPS, DramBlock, DramRepeat, timing_instr
 
 
 class RunShape:
@@ -46,15 +46,16 @@ class RunShape:
                     spans.append(it.row_span(row_accesses))
         lo = min((a for a, _ in spans), default=0)
         hi = max((b for _, b in spans), default=-1)
-        sig = []
+        sig = []        # the timing-relevant content (columns that cannot matter erased, as for blocks)
         for it in items:
             t = type(it)
             if t is tuple:
+                it = timing_instr(it, row_accesses)
                 sig.append((it[0], it[1], it[2] - lo, it[3], it[4]) if it[0] in ROW_OPS else it)
-            elif t is DramBlock:
-                sig.append((it.shape, it.row_base - lo))      # shapes are interned: equal means identical
+            elif t is DramBlock:      # shapes are interned: equal means identical
+                sig.append((it.shape.timing(row_accesses), it.row_base - lo))
             else:
-                sig.append((it.shape, it.count, it.row_base - lo, it.row_stride))
+                sig.append((it.shape.timing(row_accesses), it.count, it.row_base - lo, it.row_stride))
         self.sig = tuple(sig)
         self.rows = range(0, hi - lo + 1)
         self.base_row = lo
