@@ -36,8 +36,10 @@ instance takes ``d`` cycles and adds the same counters, so all m instances that 
 cycle are applied at once (counters times m, timing state of the last one, trace of each if recorded). An entry
 whose successor is such a steady entry also caches *composites* (row strides >= 0): itself followed by m steady
 instances, m being fixed by the refresh due cycle after it, recorded once (by the same diff as any entry) and
-applied as one. In steady state a refresh interval is then one lookup of the refresh-phase entry of the
-instance the refresh falls into plus one application of its composite, whatever the repeat count.
+applied as one; so does an entry whose successor's successor is steady (itself, one plain instance, m steady
+ones: a refresh instance, the first after it with every row closed, then the steady run). In steady state a
+refresh interval is then one lookup of the refresh-phase entry of the instance the refresh falls into plus one
+application of its composite, whatever the repeat count.
 """
 
 from __future__ import annotations
@@ -184,15 +186,10 @@ class ChannelEngine(Component):
                             if fit < m:
                                 m = fit
                         if m > 0:
-                            comp = ent.combo.get((stride, m))
-                            if comp is None:
-                                self._compose(ent, (), nxt_ent, base, row, m, (nx.d,), pn.d, stride, rel_rows,
-                                              (stride, m))
-                            else:
-                                self._apply(comp, base, row)
-                            hits += 1 + m
-                            i += 1 + m
-                            row += (1 + m) * stride
+                            n = self._composite(ent, (), nxt_ent, base, row, m, (nx.d,), pn.d, stride, rel_rows)
+                            hits += n
+                            i += n
+                            row += n * stride
                             key, ent = nx.key, nxt_ent
                             continue
                     elif pn is not None:
@@ -212,15 +209,11 @@ class ChannelEngine(Component):
                                 if fit < m:
                                     m = fit
                             if m > 0:
-                                comp = ent.combo.get((stride, m, 3))
-                                if comp is None:
-                                    self._compose(ent, (nxt_ent,), third, base, row, m, (nx.d, pn.d), pt.d, stride,
-                                                  rel_rows, (stride, m, 3))
-                                else:
-                                    self._apply(comp, base, row)
-                                hits += 2 + m
-                                i += 2 + m
-                                row += (2 + m) * stride
+                                n = self._composite(ent, (nxt_ent,), third, base, row, m, (nx.d, pn.d), pt.d,
+                                                    stride, rel_rows)
+                                hits += n
+                                i += n
+                                row += n * stride
                                 key, ent = pn.key, third
                                 continue
             self._apply(ent, base, row)
@@ -260,11 +253,17 @@ class ChannelEngine(Component):
         nx.entry = self.system.memo.get(nkey)
         return nkey, nx.entry
 
-    def _compose(self, ent: _Entry, mids: tuple, steady: _Entry, base: int, row: int, m: int, ds: tuple, d2: int,
-                 stride: int, rel_rows: frozenset, ckey: tuple) -> None:
-        """Apply ``ent``, then the plain entries ``mids`` (``ds``: start-to-start distances from ``ent`` on),
-        then ``m`` instances of ``steady``; record the whole as one composite entry of ``ent`` under ``ckey``
-        (row stride >= 0: its rows are coded relative to the first instance)."""
+    def _composite(self, ent: _Entry, mids: tuple, steady: _Entry, base: int, row: int, m: int, ds: tuple,
+                   d2: int, stride: int, rel_rows: frozenset) -> int:
+        """``ent``, then the plain entries ``mids`` (``ds``: start-to-start distances from ``ent`` on), then
+        ``m`` instances of ``steady``, as one composite entry of ``ent``: applied, or on first use played and
+        recorded (row stride >= 0: its rows are coded relative to the first instance). Returns the number of
+        instances."""
+        ckey = (stride, m, len(mids))
+        comp = ent.combo.get(ckey)
+        if comp is not None:
+            self._apply(comp, base, row)
+            return len(mids) + 1 + m
         ctl = self.ctl
         snap = self._snapshot()
         self._apply(ent, base, row)
@@ -281,6 +280,7 @@ class ChannelEngine(Component):
         e.ref_due_rel = None if e.plain else ctl.ref_due - base
         e.exact_next = False
         ent.combo[ckey] = e
+        return n
 
     def _snapshot(self) -> tuple:
         ctl = self.ctl
