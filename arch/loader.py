@@ -233,12 +233,13 @@ def _validate_component(path: tuple[str, ...], block: Any, origins: Origins, mai
     children: dict[str, Component] = {}
     sub = block.get("components")
     if sub is not None:
+        cfile = origins.get(path + ("components",), file)     # a child spec may add the key to a parent's block
         if not kind.children:
-            raise ArchSpecError(f"impl {impl} has no sub-components", file=file, key=f"{where}.components")
+            raise ArchSpecError(f"impl {impl} has no sub-components", file=cfile, key=f"{where}.components")
         if not isinstance(sub, dict):
-            raise ArchSpecError("expected a mapping of component names", file=file, key=f"{where}.components")
+            raise ArchSpecError("expected a mapping of component names", file=cfile, key=f"{where}.components")
         for cname, cblock in sub.items():
-            _check_name(cname, f"{where}.components", file)
+            _check_name(cname, f"{where}.components", origins.get(path + ("components", str(cname)), cfile))
             children[cname] = _validate_component(path + ("components", cname), cblock, origins, main_file)
     comp_path = ".".join(path[1::2])  # ("components", "asic", "components", "vec") -> "asic.vec"
     return Component(path=comp_path, impl=impl, params=params, sources=sources, source=block.get("source"),

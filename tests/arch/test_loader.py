@@ -125,6 +125,19 @@ def test_error_in_child_names_the_child_file(tmp_path):
     assert "expected a value >= 0, got -3.0" in err.detail
 
 
+@pytest.mark.parametrize("components, detail", [
+    ("[]", "impl GDDR6_AiM has no sub-components"),
+    ("{x: {impl: Link}}", "impl GDDR6_AiM has no sub-components"),
+])
+def test_a_components_key_added_by_the_child_is_the_childs_error(tmp_path, components, detail):
+    """The parent (a shipped spec) defines the dram block; the child adds a ``components`` key to it. The error
+    is the child's, not the parent file's (found by the fuzz test)."""
+    child = write(tmp_path, "child.yaml", f"extends: pim_gpt\ncomponents:\n  dram:\n    components: {components}\n")
+    err = error_of(child)
+    assert err.file == str(child.resolve()) and err.key == "components.dram.components"
+    assert detail in err.detail
+
+
 def test_cyclic_and_missing_extends(tmp_path):
     write(tmp_path, "a.yaml", "extends: b.yaml\n" + MINIMAL)
     write(tmp_path, "b.yaml", "extends: a.yaml\n" + MINIMAL)
