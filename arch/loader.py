@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
-from arch.registry import get_kind, kind_names
-from arch.spec import ArchSpec, Component
-from archsim.errors import ArchSpecError
+from archsim.arch.registry import get_kind, kind_names
+from archsim.arch.spec import ArchSpec, Component
+from archsim.base.errors import ArchSpecError
 
 SPEC_DIR = Path(__file__).resolve().parent / "specs"
 TOP_KEYS = {"name", "family", "description", "source", "extends", "components", "notes"}
@@ -278,7 +278,7 @@ def validate(doc: dict, origins: Origins, main_file: str, chain: tuple[str, ...]
 
 def _check_cross(spec: ArchSpec) -> None:
     """Constraints between parameters that a kind declares (``arch.kinds.CROSS_CHECKS``)."""
-    from arch.kinds import CROSS_CHECKS
+    from archsim.arch.kinds import CROSS_CHECKS
 
     for comp in spec.walk():
         for check in CROSS_CHECKS.get(comp.impl, ()):

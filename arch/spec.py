@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from archsim.errors import ArchSpecError
+from archsim.base.errors import ArchSpecError
 
 
 @dataclass
@@ -137,6 +137,6 @@ class ArchSpec:
 
     def with_overrides(self, overrides: dict[str, Any]) -> "ArchSpec":
         """A new, re-validated spec with ``{"comp.param": value}`` applied."""
-        from arch.loader import apply_overrides
+        from archsim.arch.loader import apply_overrides
 
         return apply_overrides(self, overrides)

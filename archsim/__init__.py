@@ -10,7 +10,7 @@ The package keeps its import light: the heavy layers are imported on first use.
 
 from __future__ import annotations
 
-from archsim.errors import (  # noqa: F401  (re-exported)
+from archsim.base.errors import (  # noqa: F401  (re-exported)
     ArchsimError,
     ArchSpecError,
     MappingError,
@@ -24,7 +24,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "simulate": ("archsim.api", "simulate"),
     "Result": ("archsim.api", "Result"),
-    "load_arch": ("arch", "load"),
+    "load_arch": ("archsim.arch", "load"),
     "workload": ("archsim.api", "workload"),
 }
 

@@ -16,7 +16,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from archsim import units
-from archsim.errors import ArchsimError
+from archsim.base.errors import ArchsimError
 
 
 def workload(model: str, *, phase: str = "decode", prompt: int = 64, tokens: int = 1, batch: int = 1,
@@ -25,7 +25,7 @@ def workload(model: str, *, phase: str = "decode", prompt: int = 64, tokens: int
 
     Decode may run past the model's context (timing studies do); the result's ``extra["note"]`` says so.
     """
-    import workloads
+    from archsim import workloads
 
     m = workloads.model(model)
     if phase == "decode":
@@ -107,13 +107,13 @@ def simulate(spec, workload, *, mode: str = "burst", trace: bool = False,
              prompt: int = 64, tokens: int = 1, batch: int = 1, phase: str = "decode", **options) -> Result:
     """Map and simulate in one call.
 
-    ``spec`` is an :class:`arch.ArchSpec`, a shipped name or a YAML path; ``workload`` a
-    :class:`workloads.Workload` or a zoo model name (then ``prompt``/``tokens``/``batch``/``phase`` apply).
+    ``spec`` is an :class:`archsim.arch.ArchSpec`, a shipped name or a YAML path; ``workload`` a
+    :class:`archsim.workloads.Workload` or a zoo model name (then ``prompt``/``tokens``/``batch``/``phase`` apply).
     ``options`` go to the mapper's lowering.
     """
-    import arch
-    import mapper
-    from cyclesim.run import run
+    from archsim import arch
+    from archsim import mapper
+    from archsim.cyclesim.run import run
 
     if not isinstance(spec, arch.ArchSpec):
         spec = arch.load(spec, set=set)

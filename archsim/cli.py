@@ -1,6 +1,6 @@
 """The ``archsim`` command line. Subcommands live in :mod:`archsim.commands`, one module each.
 
-A user mistake (an :class:`~archsim.errors.ArchsimError`) prints one line to stderr and exits with status 2;
+A user mistake (an :class:`~archsim.base.errors.ArchsimError`) prints one line to stderr and exits with status 2;
 there is never a traceback for one. ``ARCHSIM_DEBUG=1`` re-raises for developers.
 """
 
@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from archsim.errors import ArchsimError
+from archsim.base.errors import ArchsimError
 
 
 class _Parser(argparse.ArgumentParser):

@@ -25,8 +25,8 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
-from archsim.errors import ArchsimError
-from archsim.io import write_text_atomic
+from archsim.base.errors import ArchsimError
+from archsim.base.io import write_text_atomic
 
 
 def grid_points(grid: dict[str, Iterable[Any]]) -> list[dict[str, Any]]:
@@ -75,7 +75,7 @@ def sweep(arch_name: str, model: str, grid: dict[str, Iterable[Any]], *, out: st
           workers: int = 1, mode: str = "burst", progress: Callable[[int, int], None] | None = None,
           **workload_kw) -> pd.DataFrame:
     """Simulate every grid point of overrides; returns one row per point in grid order."""
-    import arch as arch_pkg
+    import archsim.arch as arch_pkg
 
     points = grid_points(grid)
     base = arch_pkg.load(arch_name)

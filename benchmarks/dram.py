@@ -27,8 +27,8 @@ from __future__ import annotations
 import argparse
 import time
 
-import arch
-from cyclesim.dram import SYNC, DramBlock, DramProgram, DramRepeat, DramSystem, delay, mac_abk, rd, rd_mac, wr_gb
+from archsim import arch
+from archsim.cyclesim.dram import SYNC, DramBlock, DramProgram, DramRepeat, DramSystem, delay, mac_abk, rd, rd_mac, wr_gb
 
 GPT2_XL_VMMS = (("qkv", 4800, 1600), ("proj", 1600, 1600), ("fc1", 6400, 1600), ("fc2", 1600, 6400))
 

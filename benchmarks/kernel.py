@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from cyclesim import Component, Simulator, Timebase
+from archsim.cyclesim import Component, Simulator, Timebase
 
 
 class Pinger(Component):

@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 import time
 
-import arch
-import workloads
-from cyclesim.tensor_core import Gemm, Machine, simulate_gemm
-from cyclesim.tensor_core.pipeline import _simulate
-from mapper.tensor_core_search import _search_cached, search
+from archsim import arch
+from archsim import workloads
+from archsim.cyclesim.tensor_core import Gemm, Machine, simulate_gemm
+from archsim.cyclesim.tensor_core.pipeline import _simulate
+from archsim.mapper.tensor_core_search import _search_cached, search
 
 BUDGET_S = 10.0
 

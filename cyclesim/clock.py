@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import lcm
 
-from archsim.errors import SimulationError
+from archsim.base.errors import SimulationError
 
 
 @dataclass(frozen=True, slots=True)

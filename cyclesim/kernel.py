@@ -2,7 +2,7 @@
 
 Design choices (DESIGN.md, "Fast by construction"):
 
-* Time is an ``int`` number of ticks (see :mod:`cyclesim.clock`); the loop jumps from event to event and never
+* Time is an ``int`` number of ticks (see :mod:`archsim.cyclesim.clock`); the loop jumps from event to event and never
   ticks idle cycles.
 * Events at the same time run in the order they were scheduled: a run is deterministic by construction.
 * Components and resources use ``__slots__``; counters are plain dicts of ints.
@@ -13,10 +13,10 @@ from __future__ import annotations
 from heapq import heappop, heappush
 from typing import Any, Callable
 
-from archsim.errors import SimulationError
-from cyclesim.clock import ClockDomain, Timebase
-from cyclesim.energy import EnergyLedger
-from cyclesim.trace import TraceRecorder
+from archsim.base.errors import SimulationError
+from archsim.cyclesim.clock import ClockDomain, Timebase
+from archsim.cyclesim.energy import EnergyLedger
+from archsim.cyclesim.trace import TraceRecorder
 
 Callback = Callable[[Any], None]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Hashable, Iterable, Iterator
 
-from archsim.errors import SimulationError
+from archsim.base.errors import SimulationError
 
 
 @dataclass(slots=True)

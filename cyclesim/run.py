@@ -1,4 +1,4 @@
-"""Execute a :class:`~cyclesim.program.Program` on the event kernel.
+"""Execute a :class:`~archsim.cyclesim.program.Program` on the event kernel.
 
 Each program engine becomes a component that serves its ready commands one at a time, in the order they
 became ready; a command becomes ready when all its dependencies have finished. Blocks are separated by
@@ -15,11 +15,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from archsim.errors import SimulationError
-from cyclesim.clock import Timebase
-from cyclesim.engines import EngineModel, model_for
-from cyclesim.kernel import Component, Simulator
-from cyclesim.program import Block, Program
+from archsim.base.errors import SimulationError
+from archsim.cyclesim.clock import Timebase
+from archsim.cyclesim.engines import EngineModel, model_for
+from archsim.cyclesim.kernel import Component, Simulator
+from archsim.cyclesim.program import Block, Program
 
 MODES = ("command", "burst")
 

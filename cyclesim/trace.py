@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cyclesim.clock import Timebase
+from archsim.cyclesim.clock import Timebase
 
 
 class TraceRecorder:
@@ -40,6 +40,6 @@ class TraceRecorder:
                 "otherData": {"tick_hz": self.timebase.tick_hz}}
 
     def write(self, path: str | Path) -> None:
-        from archsim.io import write_text_atomic
+        from archsim.base.io import write_text_atomic
 
         write_text_atomic(path, json.dumps(self.to_dict(), separators=(",", ":")))

@@ -14,9 +14,9 @@ import argparse
 import pandas as pd
 
 import archsim
-import workloads
-from archsim.io import write_figure
-from cyclesim.tensor_core import Machine
+from archsim import workloads
+from archsim.base.io import write_figure
+from archsim.cyclesim.tensor_core import Machine
 
 ARRAYS = (1, 2, 4, 8, 16)
 L2_BYTES_PER_CLK = (5120.0, 10240.0)
@@ -31,7 +31,7 @@ def main() -> None:
     rows = []
     for l2 in L2_BYTES_PER_CLK:
         for x in ARRAYS:
-            import arch
+            from archsim import arch
 
             spec = arch.load("lut_tensor_core", set={"gpu.lut_arrays_per_tensor_core": x,
                                                      "gpu.l2_bw_bytes_per_cycle": l2})

@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-import arch
-from cyclesim.tensor_core import Gemm, Machine, plan_block, simulate_gemm
-from mapper.tensor_core_search import search
+from archsim import arch
+from archsim.cyclesim.tensor_core import Gemm, Machine, plan_block, simulate_gemm
+from archsim.mapper.tensor_core_search import search
 
 
 def main() -> None:

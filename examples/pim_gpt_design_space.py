@@ -14,7 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from archsim.io import write_figure  # noqa: E402
+from archsim.base.io import write_figure  # noqa: E402
 from archsim.sweep import stderr_progress, sweep  # noqa: E402
 
 

@@ -1,4 +1,4 @@
-"""mapper: the compiler from (workload, architecture) to a :class:`~cyclesim.program.Program`.
+"""mapper: the compiler from (workload, architecture) to a :class:`~archsim.cyclesim.program.Program`.
 
 One lowering per architecture family, registered by the spec's ``family:``. The mapper knows nothing of timing:
 it decides what runs where and in what order. ``compile(workload, spec)`` dispatches to the lowering.
@@ -11,36 +11,39 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from archsim.errors import MappingError
+from archsim.base.errors import MappingError
+from archsim.base.registry import Registry
 
 Lowering = Callable[..., Any]
-LOWERINGS: dict[str, Lowering] = {}
+#: family name (``family:`` in the YAML) -> lowering; every module of this package registers its own.
+LOWERINGS: Registry[Lowering] = Registry("lowering", package="archsim.mapper")
 
 
 def lowering(*families: str):
     """Register a lowering for architecture families (``family:`` in the YAML)."""
-
-    def deco(fn: Lowering) -> Lowering:
-        for f in families:
-            if f in LOWERINGS:
-                raise ValueError(f"a lowering for family {f!r} is registered twice")
-            LOWERINGS[f] = fn
-        return fn
-
-    return deco
+    return LOWERINGS.register(*families)
 
 
-def _load_builtin() -> None:
-    from archsim.plugins import import_all
-
-    import_all("mapper")  # every module of the package registers its lowerings
+def families() -> list[str]:
+    """The architecture families that have a lowering (what ``family:`` may say)."""
+    return LOWERINGS.names()
 
 
 def compile(workload, spec, **options):  # noqa: A001 - the natural name for the compiler entry point
-    """Lower ``workload`` (a :class:`workloads.Workload`) onto ``spec``; returns a Program."""
-    _load_builtin()
+    """Lower ``workload`` (a :class:`archsim.workloads.Workload`) onto ``spec`` (an :class:`archsim.arch.Spec`);
+    returns a Program. Wrong argument types raise :class:`MappingError` naming what was expected."""
+    from archsim.arch import ArchSpec
+    from archsim.workloads import Workload
+
+    if not isinstance(workload, Workload):
+        raise MappingError(f"compile() expects a Workload (e.g. archsim.workloads.gpt('gpt2-small').decode(...)) "
+                           f"as its first argument, got {type(workload).__name__}", key="workload")
+    if not isinstance(spec, ArchSpec):
+        hint = " (load it first: archsim.arch.load(%r))" % spec if isinstance(spec, str) else ""
+        raise MappingError(f"compile() expects an architecture Spec as its second argument, got "
+                           f"{type(spec).__name__}{hint}", key="spec")
     fn = LOWERINGS.get(spec.family)
     if fn is None:
         raise MappingError(f"no lowering for architecture family {spec.family!r}; "
-                           f"available: {', '.join(sorted(LOWERINGS))}", file=spec.file, key="family")
+                           f"expected one of: {', '.join(families())}", file=spec.file, key="family")
     return fn(workload, spec, **options)

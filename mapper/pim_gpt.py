@@ -29,21 +29,21 @@ changes and refresh; the instructions say only what the mapping decides.
 
 Weight VMM programs are built once per matrix and reused by every token (and run as ``recurring`` programs, so
 burst mode memoizes each run whole); a repeated row pattern is emitted as one
-:class:`~cyclesim.dram.program.DramRepeat` when the DRAM model offers it.
+:class:`~archsim.cyclesim.dram.program.DramRepeat` when the DRAM model offers it.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from archsim.errors import MappingError
-from cyclesim.dram.program import DramBlock, SYNC, mac_abk, rd_mac, rd_sbk, wr_gb, wr_sbk
-from cyclesim.program import Block, Command, Program
-from mapper import lowering
-from mapper.pim_gpt_layout import Layout, ceil_div, plan
+from archsim.base.errors import MappingError
+from archsim.cyclesim.dram.program import DramBlock, SYNC, mac_abk, rd_mac, rd_sbk, wr_gb, wr_sbk
+from archsim.cyclesim.program import Block, Command, Program
+from archsim.mapper import lowering
+from archsim.mapper.pim_gpt_layout import Layout, ceil_div, plan
 
 try:  # the closed-form repeat of the DRAM model (burst mode); expanded into blocks otherwise
-    from cyclesim.dram.program import DramRepeat
+    from archsim.cyclesim.dram.program import DramRepeat
 except ImportError:  # pragma: no cover - depends on the DRAM model version
     DramRepeat = None
 

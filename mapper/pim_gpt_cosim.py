@@ -1,7 +1,7 @@
 """Functional co-simulation of the PIM-GPT mapping: run the mapped computation numerically with the hardware's
 number formats and compare the logits with the workload's float64 reference.
 
-What is emulated, step for step with :mod:`mapper.pim_gpt`:
+What is emulated, step for step with :mod:`archsim.mapper.pim_gpt`:
 
 * weights, KV cache, global-buffer inputs and every stored vector in bf16 (round to nearest even);
 * the bank MAC unit: per MAC column, 16 bf16 x bf16 products summed by a 4-level adder tree in fp32, then added
@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from cyclesim.engines.pim_asic import asic_gelu, asic_layernorm, asic_softmax
-from cyclesim.numerics import to_bf16
-from mapper.pim_gpt_layout import Layout
+from archsim.cyclesim.engines.pim_asic import asic_gelu, asic_layernorm, asic_softmax
+from archsim.base.numerics import to_bf16
+from archsim.mapper.pim_gpt_layout import Layout
 
 
 def _tree16(products: np.ndarray) -> np.ndarray:
@@ -50,7 +50,7 @@ def bank_mac(w_rows: np.ndarray, x: np.ndarray, access: int, accum: str = "fp32"
 
 
 class PimGptFunctional:
-    """Decode with PIM-GPT's arithmetic. ``weights`` come from :func:`workloads.functional.make_weights`."""
+    """Decode with PIM-GPT's arithmetic. ``weights`` come from :func:`archsim.workloads.functional.make_weights`."""
 
     def __init__(self, config, weights: dict, layout: Layout, asic_params: dict, mac_accum: str = "fp32"):
         self.c, self.layout, self.p, self.accum = config, layout, asic_params, mac_accum
@@ -112,8 +112,8 @@ def cosimulate(config, spec, ids, seed: int = 0) -> dict:
     Returns the logits of both and the mismatch: ``max_abs``, ``max_rel`` (over the reference's largest
     |logit|) and ``argmax_agree`` (fraction of positions whose top token matches).
     """
-    from mapper.pim_gpt_layout import plan
-    from workloads.functional import decode_logits, make_weights
+    from archsim.mapper.pim_gpt_layout import plan
+    from archsim.workloads.functional import decode_logits, make_weights
 
     ids = np.asarray(ids, dtype=np.int64)
     weights = make_weights(config, seed)

@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from math import gcd
 
-from archsim.errors import MappingError
+from archsim.base.errors import MappingError
 
 BF16_BYTES = 2
 

@@ -7,8 +7,8 @@ each step is a block whose key is the layer's signature, so identical layers are
 
 from __future__ import annotations
 
-from cyclesim.program import Program
-from mapper import lowering
+from archsim.cyclesim.program import Program
+from archsim.mapper import lowering
 
 # [assumed] kernels launched per op by an eager framework (HF GPT-2 at batch 1): attention is QK^T, scale/mask,
 # softmax, PV and the head reshapes; a fused GEMM+bias is one kernel; KV append is a cat/copy.

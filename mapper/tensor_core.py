@@ -4,7 +4,7 @@ and its MAC baselines.
 Every workload op becomes one or more kernels on the ``gpu`` engine, in program order (one CUDA stream):
 
 * **mpGEMM on LUT arrays** (``MpGemm``, 1-4-bit weights): a tiled ``lut_gemm`` kernel whose thread-block and
-  warp tiles of ``lmma`` instructions come from the bounded tiling search (:mod:`mapper.tensor_core_search`).
+  warp tiles of ``lmma`` instructions come from the bounded tiling search (:mod:`archsim.mapper.tensor_core_search`).
   Its A operand is the precomputed tables. The table precompute (``precompute=``):
 
   - ``fused`` (default, the paper's compiler): folded into the preceding element-wise kernel (the norm, the
@@ -33,14 +33,14 @@ reports the search. Each layer is a block keyed by its signature, so identical l
 
 from __future__ import annotations
 
-from archsim.errors import MappingError
-from cyclesim.program import Program
-from cyclesim.tensor_core.machine import (EXACT_TABLE_BITS, GROUP_K, PRECOMPUTE_ADDS_PER_TABLE, TABLE_QUANT_OPS,
+from archsim.base.errors import MappingError
+from archsim.cyclesim.program import Program
+from archsim.cyclesim.tensor_core.machine import (EXACT_TABLE_BITS, GROUP_K, PRECOMPUTE_ADDS_PER_TABLE, TABLE_QUANT_OPS,
                                           Gemm, Machine, ceil_div, fmt_bits)
-from cyclesim.tensor_core.pipeline import table_bytes_per_group
-from mapper import lowering
-from mapper.tensor_core_search import DEFAULT_TOP, search
-from workloads.op_base import DTYPE_BITS
+from archsim.cyclesim.tensor_core.pipeline import table_bytes_per_group
+from archsim.mapper import lowering
+from archsim.mapper.tensor_core_search import DEFAULT_TOP, search
+from archsim.workloads.op_base import DTYPE_BITS
 
 PRECOMPUTE_MODES = ("fused", "kernel", "inline", "none")
 ATTENTION_MODES = ("unfused", "fused")

@@ -13,7 +13,7 @@ The space (bounded, deterministic):
   M (GEMV) keeps small tiles.
 
 Candidates whose block does not fit an SM (shared memory, registers, warps) are discarded; the rest are ranked
-by :func:`cyclesim.tensor_core.pipeline.estimate_cycles` and the best ``top`` are simulated exactly; the fastest
+by :func:`archsim.cyclesim.tensor_core.pipeline.estimate_cycles` and the best ``top`` are simulated exactly; the fastest
 simulated one wins, ties going to the better estimate and then to the smaller tiling (so the choice never depends
 on dictionary or hash order). ``progress(done, total, message)`` is called as the search advances.
 """
@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
-from archsim.errors import MappingError, SimulationError
-from cyclesim.tensor_core.machine import Gemm, GemmTiming, Machine, Tiling, ceil_div, datapath, round_up
-from cyclesim.tensor_core.pipeline import estimate_cycles, plan_block, simulate_gemm
+from archsim.base.errors import MappingError, SimulationError
+from archsim.cyclesim.tensor_core.machine import Gemm, GemmTiming, Machine, Tiling, ceil_div, datapath, round_up
+from archsim.cyclesim.tensor_core.pipeline import estimate_cycles, plan_block, simulate_gemm
 
 WARP_GRIDS = ((1, 1), (2, 1), (1, 2), (2, 2), (4, 1), (1, 4), (4, 2), (2, 4), (8, 1), (1, 8))
 BK_CHOICES = (32, 64, 128, 256)

@@ -5,7 +5,7 @@ activations). Each cycle one weight bit plane arrives: per column a sign bit ``c
 (the offline encoding of ``workloads.lut_gemm.encode_weights``). Stage 1 selects ``T[j]`` with an 8:1 mux,
 negates it when ``c`` is set and shifts it left by the plane number; stage 2 adds it into the column's
 accumulator. ``clear`` starts a new accumulation. Latency and initiation interval are in
-:data:`rtl.timing.LUT_DOT_UNIT`.
+:data:`archsim.rtl.timing.LUT_DOT_UNIT`.
 
 Ports (all synchronous to ``sync``):
 

@@ -23,11 +23,11 @@ import math
 from collections import OrderedDict
 from collections.abc import Iterator
 
-from archsim.errors import WorkloadError
-from workloads.graph import OpGraph
-from workloads.ops import (Attention, Elementwise, Embedding, Gelu, Gemm, KVAppend, LayerNorm, MpGemm, Relu,
+from archsim.base.errors import WorkloadError
+from archsim.workloads.graph import OpGraph
+from archsim.workloads.ops import (Attention, Elementwise, Embedding, Gelu, Gemm, KVAppend, LayerNorm, MpGemm, Relu,
                            RMSNorm, Rope, Silu)
-from workloads.zoo import ModelConfig, get_model
+from archsim.workloads.zoo import ModelConfig, get_model
 
 PHASES = ("prefill", "decode")
 LOGITS = ("last", "all")

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from archsim.errors import WorkloadError
-from workloads.builders import build_step_graph, model
-from workloads.graph import OpGraph
-from workloads.ops import (Attention, Embedding, Gemm, KVAppend, LayerNorm, MpGemm, RMSNorm, Rope, _code_range)
-from workloads.zoo import ModelConfig
+from archsim.base.errors import WorkloadError
+from archsim.workloads.builders import build_step_graph, model
+from archsim.workloads.graph import OpGraph
+from archsim.workloads.ops import (Attention, Embedding, Gemm, KVAppend, LayerNorm, MpGemm, RMSNorm, Rope, _code_range)
+from archsim.workloads.zoo import ModelConfig
 
 
 class KVCache:

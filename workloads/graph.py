@@ -13,8 +13,8 @@ from collections.abc import Iterable, Iterator
 import networkx as nx
 import pandas as pd
 
-from archsim.errors import WorkloadError
-from workloads.ops import Op
+from archsim.base.errors import WorkloadError
+from archsim.workloads.ops import Op
 
 
 class OpGraph:

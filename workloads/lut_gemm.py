@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from archsim.errors import WorkloadError
+from archsim.base.errors import WorkloadError
 
 GROUP_K = 4
 """Activations per table (the paper's K=4, which gave the best density)."""

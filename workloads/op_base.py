@@ -12,17 +12,11 @@ from typing import ClassVar
 
 import numpy as np
 
-from archsim.errors import WorkloadError
+from archsim.base.errors import WorkloadError
+from archsim.base.numerics import DTYPE_BITS
 
 Shape = tuple[int, ...]
 
-#: Storage width of every known dtype, in bits.
-DTYPE_BITS: dict[str, int] = {
-    "fp64": 64, "fp32": 32, "fp16": 16, "bf16": 16, "fp8_e4m3": 8, "fp8_e5m2": 8,
-    "int32": 32, "int16": 16,
-    **{f"int{b}": b for b in range(1, 9)},
-    **{f"uint{b}": b for b in range(1, 9)},
-}
 #: Storage width in bytes (0.5 for int4, 0.25 for int2, ...).
 DTYPE_BYTES: dict[str, int | float] = {k: (b // 8 if b % 8 == 0 else b / 8) for k, b in DTYPE_BITS.items()}
 

@@ -37,8 +37,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from archsim.errors import WorkloadError
-from workloads.op_base import (DTYPE_BITS, DTYPE_BYTES, OP_KINDS, Op, Shape, dtype_bits, nbytes,  # noqa: F401
+from archsim.base.errors import WorkloadError
+from archsim.workloads.op_base import (DTYPE_BITS, DTYPE_BYTES, OP_KINDS, Op, Shape, dtype_bits, nbytes,  # noqa: F401
                                register_op)
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 
-from archsim.errors import WorkloadError
-from workloads.ops import ACT_FORMATS, WEIGHT_FORMATS, dtype_bits
+from archsim.base.errors import WorkloadError
+from archsim.workloads.ops import ACT_FORMATS, WEIGHT_FORMATS, dtype_bits
 
 FAMILIES = ("gpt", "opt", "llama", "bitnet")
 NORMS = ("layernorm", "rmsnorm")

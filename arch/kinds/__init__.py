@@ -1,6 +1,6 @@
 """Built-in component kinds. Importing this package registers them.
 
-A new kind is a module here that calls :func:`arch.registry.register_kind`; parameters whose constraints span
+A new kind is a module here that calls :func:`archsim.arch.registry.register_kind`; parameters whose constraints span
 several values add a function to :data:`CROSS_CHECKS` returning ``(key, message)`` for the first problem.
 """
 
@@ -21,6 +21,6 @@ def cross_check(*impls: str):
     return deco
 
 
-from archsim.plugins import import_all  # noqa: E402
+from archsim.base.registry import import_all  # noqa: E402
 
-import_all("arch.kinds")  # every module of this package registers its kinds
+import_all("archsim.arch.kinds")  # every module of this package registers its kinds

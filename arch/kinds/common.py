@@ -1,7 +1,7 @@
 """Generic kinds shared by every architecture: systems, links, buffers, host processors."""
 
-from arch.registry import register_kind
-from arch.schema import count, nonneg, number, text
+from archsim.arch.registry import register_kind
+from archsim.arch.schema import count, nonneg, number, text
 
 register_kind("System", "A grouping node with no behaviour of its own (a chip, a board, a cluster).", {
     "technology_nm": number("process node, for area/energy scaling", default=28),

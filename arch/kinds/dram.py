@@ -1,8 +1,8 @@
 """DRAM and PIM-DRAM kinds: organization, clock, timing preset with per-timing overrides, energy."""
 
-from arch.kinds import cross_check
-from arch.registry import register_kind
-from arch.schema import Param, choice, count, nonneg, number
+from archsim.arch.kinds import cross_check
+from archsim.arch.registry import register_kind
+from archsim.arch.schema import Param, choice, count, nonneg, number
 
 _ORG = {
     "channels": count("independent channels"),

@@ -1,7 +1,7 @@
 """The PIM-GPT side ASIC: vector unit, reduction tree, iterative non-linear units, buffers."""
 
-from arch.registry import register_kind
-from arch.schema import count, nonneg, number
+from archsim.arch.registry import register_kind
+from archsim.arch.schema import count, nonneg, number
 
 register_kind("PimAsic", "Small ASIC beside PIM chips: reductions, softmax, LayerNorm, GELU, PIM command issue.", {
     "freq_mhz": number("ASIC clock"),

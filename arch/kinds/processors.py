@@ -1,7 +1,7 @@
 """Processor kinds used as baselines and hosts: GPUs and CPUs as parameter sets."""
 
-from arch.registry import register_kind
-from arch.schema import count, nonneg, number, text
+from archsim.arch.registry import register_kind
+from archsim.arch.schema import count, nonneg, number, text
 
 register_kind("GPU", "A GPU as a parameter set: SMs, tensor cores, memory system, power, software overheads.", {
     "model": text("marketing name"),

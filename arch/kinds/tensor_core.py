@@ -17,9 +17,9 @@ tensor core at once. Cross checks keep the instruction shapes consistent with th
 
 from __future__ import annotations
 
-from arch.kinds import cross_check
-from arch.registry import register_kind
-from arch.schema import Param, choice, count, cycles, nonneg, number, text
+from archsim.arch.kinds import cross_check
+from archsim.arch.registry import register_kind
+from archsim.arch.schema import Param, choice, count, cycles, nonneg, number, text
 
 #: Activation formats a LUT array can be built for (paper Table 3; workloads.lut_gemm.ACT_FORMATS).
 LUT_ACT_FORMATS = ("int8", "int16", "fp16", "fp8_e4m3")

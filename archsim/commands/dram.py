@@ -3,7 +3,7 @@
     archsim dram replay TRACE --arch pim_gpt [--mode command|burst] [--trace-out FILE] [--json] [--set K=V]
     archsim dram check CMDTRACE --arch pim_gpt [--json] [--set K=V]
 
-The request-trace and command-trace formats are documented in :mod:`cyclesim.dram.tracefile`.
+The request-trace and command-trace formats are documented in :mod:`archsim.cyclesim.dram.tracefile`.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def register(sub) -> None:
 
 
 def _load(args):
-    import arch
+    from archsim import arch
     from archsim.commands.info import overrides
 
     spec = arch.load(args.arch, set=overrides(args.set))
@@ -48,8 +48,8 @@ def _load(args):
 
 
 def cmd_replay(args) -> int:
-    from archsim.io import write_text_atomic
-    from cyclesim.dram import DramConfig, DramSystem, format_command_trace, parse_requests
+    from archsim.base.io import write_text_atomic
+    from archsim.cyclesim.dram import DramConfig, DramSystem, format_command_trace, parse_requests
 
     spec, comp = _load(args)
     system = DramSystem(DramConfig.from_params(comp.params, file=spec.file), args.mode)
@@ -84,8 +84,8 @@ def cmd_replay(args) -> int:
 
 def _count(program) -> int:
     """Requests and PIM instructions in per-channel lists (inside blocks too), SYNC not counted."""
-    from cyclesim.dram import DramBlock
-    from cyclesim.dram.program import OP_SYNC
+    from archsim.cyclesim.dram import DramBlock
+    from archsim.cyclesim.dram.program import OP_SYNC
 
     n = 0
     for item in (i for lst in program for i in lst):
@@ -97,7 +97,7 @@ def _count(program) -> int:
 
 
 def cmd_check(args) -> int:
-    from cyclesim.dram import DramConfig, check_trace, parse_command_trace
+    from archsim.cyclesim.dram import DramConfig, check_trace, parse_command_trace
 
     spec, comp = _load(args)
     cfg = DramConfig.from_params(comp.params, file=spec.file)
@@ -119,8 +119,8 @@ def cmd_check(args) -> int:
 
 def demo(args) -> None:
     """Part of `archsim demo`: one GPT2-XL-sized GEMV on the PIM-GPT memory, both fidelities."""
-    import arch
-    from cyclesim.dram import DramBlock, DramProgram, DramSystem, mac_abk, rd_mac, wr_gb
+    from archsim import arch
+    from archsim.cyclesim.dram import DramBlock, DramProgram, DramSystem, mac_abk, rd_mac, wr_gb
 
     spec = arch.load("pim_gpt")
     results = {}

@@ -36,14 +36,14 @@ def register(sub) -> None:
 
 
 def overrides(items: list[str]) -> dict:
-    from arch import parse_override
+    from archsim.arch import parse_override
 
     return dict(parse_override(i) for i in items)
 
 
 def cmd_list(args) -> int:
-    import arch
-    import workloads
+    from archsim import arch
+    from archsim import workloads
 
     print("architectures (arch/specs):")
     for name in arch.spec_names():
@@ -60,7 +60,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    import arch
+    from archsim import arch
 
     for f in args.files:
         spec = arch.load(f, set=overrides(args.set))
@@ -71,7 +71,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_show(args) -> int:
-    import arch
+    from archsim import arch
 
     spec = arch.load(args.arch, set=overrides(args.set))
     rows = spec.parameters()
@@ -94,7 +94,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_workload(args) -> int:
-    import workloads
+    from archsim import workloads
 
     model = workloads.model(args.model)
     if args.phase == "decode":
@@ -121,7 +121,7 @@ def cmd_workload(args) -> int:
 def cmd_demo(args) -> int:
     """Validate every shipped architecture, summarize a GPT-2 workload, then run each subcommand's demo hook
     (a DRAM GEMV, and `reproduce all`, which writes reports under ``--out``)."""
-    import arch
+    from archsim import arch
 
     print("== architectures ==")
     for name in arch.spec_names():

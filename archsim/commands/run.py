@@ -41,7 +41,7 @@ def progress_printer(quiet: bool):
 
 def cmd_run(args) -> int:
     import archsim
-    from archsim.io import write_text_atomic
+    from archsim.base.io import write_text_atomic
 
     result = archsim.simulate(args.arch, args.workload, phase=args.phase, prompt=args.prompt, tokens=args.tokens,
                               batch=args.batch, mode=args.mode, set=overrides(args.set),

@@ -19,8 +19,8 @@ def register(sub) -> None:
 
 
 def parse_grid(items: list[str]) -> dict:
-    from arch import parse_override
-    from archsim.errors import ArchsimError
+    from archsim.arch import parse_override
+    from archsim.base.errors import ArchsimError
 
     grid = {}
     for item in items:
@@ -32,7 +32,7 @@ def parse_grid(items: list[str]) -> dict:
 
 
 def cmd_sweep(args) -> int:
-    from archsim.errors import ArchsimError
+    from archsim.base.errors import ArchsimError
     from archsim.sweep import stderr_progress, sweep
 
     if args.workers < 1:

@@ -9,39 +9,30 @@ from __future__ import annotations
 
 from typing import Callable
 
-from archsim.errors import ArchsimError
+from archsim.base.errors import ArchsimError
+from archsim.base.registry import Registry
 from archsim.reproduce.report import Claim, Report  # noqa: F401  (re-exported)
 
-TARGETS: dict[str, tuple[str, str]] = {
-    # name: (module, one-line description); modules register lazily so `archsim list` stays fast
-}
-_BUILDERS: dict[str, Callable[..., Report]] = {}
+#: target name -> builder; one module per target in archsim.reproduce.targets, each using @target.
+_BUILDERS: Registry[Callable[..., Report]] = Registry("reproduce target", package="archsim.reproduce.targets")
+DESCRIPTIONS: dict[str, str] = {}
 
 
 def target(name: str, description: str):
     """Register a reproduce target. The decorated function takes ``quick: bool`` and returns a Report."""
 
     def deco(fn: Callable[..., Report]) -> Callable[..., Report]:
-        _BUILDERS[name] = fn
-        TARGETS.setdefault(name, (fn.__module__, description))
-        return fn
+        DESCRIPTIONS[name] = description
+        return _BUILDERS.add(name, fn)
 
     return deco
 
 
-def _discover() -> None:
-    from archsim.plugins import import_all
-
-    import_all("archsim.reproduce.targets")  # one module per target, each using @target
-
-
 def names() -> list[str]:
-    _discover()
-    return sorted(_BUILDERS)
+    return _BUILDERS.names()
 
 
 def build(name: str, *, quick: bool = False) -> Report:
-    _discover()
     fn = _BUILDERS.get(name)
     if fn is None:
         raise ArchsimError(f"unknown reproduce target {name!r}; expected one of: {', '.join(names()) or 'none'}, all")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from archsim.io import write_figure, write_text_atomic
+from archsim.base.io import write_figure, write_text_atomic
 
 
 @dataclass

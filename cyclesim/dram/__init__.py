@@ -1,7 +1,7 @@
 """Cycle-accurate GDDR6 and AiM-style PIM DRAM: standards as data, channel/controller model, two fidelities,
 an independent timing checker and trace replay.
 
-Modules: :mod:`~cyclesim.dram.standards` (the rule tables GDDR6_2000 and GDDR6_AiM), :mod:`~.config` (spec ->
+Modules: :mod:`~archsim.cyclesim.dram.standards` (the rule tables GDDR6_2000 and GDDR6_AiM), :mod:`~.config` (spec ->
 resolved configuration), :mod:`~.channel` (earliest-issue state compiled from the rules), :mod:`~.controller`
 (in-order PIM, FR-FCFS, refresh, closed-form runs), :mod:`~.engine` (kernel events, block memo, closed-form
 repeats), :mod:`~.runmemo` (whole recurring runs), :mod:`~.system` (channels, SYNC, results),
@@ -11,8 +11,8 @@ repeats), :mod:`~.runmemo` (whole recurring runs), :mod:`~.system` (channels, SY
 
 Python API::
 
-    import arch
-    from cyclesim.dram import (DramSystem, DramProgram, DramBlock, DramRepeat, mac_abk, wr_gb, rd_mac, replay,
+    from archsim import arch
+    from archsim.cyclesim.dram import (DramSystem, DramProgram, DramBlock, DramRepeat, mac_abk, wr_gb, rd_mac, replay,
                                check_trace)
 
     spec = arch.load("pim_gpt")
@@ -55,13 +55,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from cyclesim.dram.checker import Violation, check_result, check_trace
-from cyclesim.dram.config import DramConfig
-from cyclesim.dram.program import (SYNC, AddressMapping, DramBlock, DramProgram, DramRepeat, act, af, delay, ewmul,
+from archsim.cyclesim.dram.checker import Violation, check_result, check_trace
+from archsim.cyclesim.dram.config import DramConfig
+from archsim.cyclesim.dram.program import (SYNC, AddressMapping, DramBlock, DramProgram, DramRepeat, act, af, delay, ewmul,
                                    mac_abk, mac_sbk, pre, rd, rd_mac, rd_sbk, wr, wr_bias, wr_gb, wr_sbk)
-from cyclesim.dram.standards import STANDARDS, Rule, Standard, get_standard
-from cyclesim.dram.system import DramResult, DramSystem
-from cyclesim.dram.tracefile import format_command_trace, parse_command_trace, parse_requests
+from archsim.cyclesim.dram.standards import STANDARDS, Rule, Standard, get_standard
+from archsim.cyclesim.dram.system import DramResult, DramSystem
+from archsim.cyclesim.dram.tracefile import format_command_trace, parse_command_trace, parse_requests
 
 
 def replay(trace: Any, spec: Any, mode: str = "burst", *, record: bool = False) -> DramResult:

@@ -14,8 +14,8 @@ The rule table is the only source of timing here; the checker reads the same tab
 
 from __future__ import annotations
 
-from archsim.errors import SimulationError
-from cyclesim.dram.config import DramConfig
+from archsim.base.errors import SimulationError
+from archsim.cyclesim.dram.config import DramConfig
 
 # state effects of a command
 EFF_NONE, EFF_OPEN, EFF_OPEN_ALL, EFF_CLOSE, EFF_CLOSE_ALL = range(5)

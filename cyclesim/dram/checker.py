@@ -1,6 +1,6 @@
 """An independent timing checker: replay a DRAM command trace against the standard's rule table.
 
-Deliberately simple and separate from the scheduler (:mod:`cyclesim.dram.channel`): it shares only the rule
+Deliberately simple and separate from the scheduler (:mod:`archsim.cyclesim.dram.channel`): it shares only the rule
 table and the timing values. For every command, in trace order, it looks back through the earlier commands of
 the same channel, per preceding command name, and reports each rule whose latency is not met, naming the rule
 and both commands; for a window rule (tFAW) it counts the matching commands inside the latency. It also checks
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from cyclesim.dram.config import DramConfig
+from archsim.cyclesim.dram.config import DramConfig
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def check_trace(trace: Iterable[tuple], spec: Any) -> list[Violation]:
 
 
 def check_result(result, spec: Any) -> list[Violation]:
-    """Check the command trace of a :class:`~cyclesim.dram.system.DramResult` run with ``trace=True``."""
+    """Check the command trace of a :class:`~archsim.cyclesim.dram.system.DramResult` run with ``trace=True``."""
     if result.trace is None:
         raise ValueError("the result has no command trace; run with trace=True")
     return check_trace(result.trace, spec)

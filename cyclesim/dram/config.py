@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from archsim.errors import ArchSpecError
-from cyclesim.dram.standards import Standard, evaluate, get_standard
+from archsim.base.errors import ArchSpecError
+from archsim.cyclesim.dram.standards import Standard, evaluate, get_standard
 
 _ENERGY_PARAMS = ("act_energy_pj", "rd_energy_pj", "wr_energy_pj", "io_energy_pj_per_bit", "mac_energy_pj",
                   "ref_energy_pj")
@@ -115,8 +115,8 @@ class DramConfig:
 
     @classmethod
     def from_spec(cls, spec: Any, component: str = "dram") -> "DramConfig":
-        """From an :class:`arch.ArchSpec`, an :class:`arch.Component`, a shipped spec name, or a params dict."""
-        import arch
+        """From an :class:`archsim.arch.ArchSpec`, an :class:`archsim.arch.Component`, a shipped spec name, or a params dict."""
+        from archsim import arch
 
         if isinstance(spec, DramConfig):
             return spec

@@ -13,7 +13,7 @@ max(earliest-by-rules, ready)``; ``commit()`` applies it. Both fidelities run th
   cycle, exactly where command mode would start the refresh. A run is one kernel event.
 * burst mode, :class:`DramBlock` and :class:`DramRepeat`: executed eagerly in one event (the channel is
   independent of the others until a SYNC, and blocks contain none) from the block memo of
-  :mod:`cyclesim.dram.engine` (``decide`` returns ``S_BLOCK`` / ``S_REPEAT``). With ``fast_repeat=False`` and in
+  :mod:`archsim.cyclesim.dram.engine` (``decide`` returns ``S_BLOCK`` / ``S_REPEAT``). With ``fast_repeat=False`` and in
   command mode a repeat is expanded into its blocks.
 
 Refresh (``refresh: all_bank``): when the next command would issue at or after the due cycle, the controller
@@ -32,9 +32,9 @@ from __future__ import annotations
 import copy
 from collections import deque
 
-from archsim.errors import SimulationError
-from cyclesim.dram.channel import MODE_BANK, MODE_REG, ChannelState, CompiledRules
-from cyclesim.dram.program import (OP_ACT, OP_AF, OP_DELAY, OP_EWMUL, OP_MAC_ABK, OP_MAC_SBK, OP_NAMES,
+from archsim.base.errors import SimulationError
+from archsim.cyclesim.dram.channel import MODE_BANK, MODE_REG, ChannelState, CompiledRules
+from archsim.cyclesim.dram.program import (OP_ACT, OP_AF, OP_DELAY, OP_EWMUL, OP_MAC_ABK, OP_MAC_SBK, OP_NAMES,
                                    OP_PRE, OP_RD, OP_RD_MAC, OP_RD_SBK, OP_SYNC, OP_WR, OP_WR_BIAS, OP_WR_GB,
                                    OP_WR_SBK, DramBlock, DramRepeat)
 

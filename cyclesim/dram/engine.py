@@ -7,8 +7,8 @@ How commands map to kernel events:
   commits the command, asks the controller for the next one and schedules it (a SYNC parks the channel; the
   barrier release is one event).
 * burst mode: one event per *step*, where a step is a single command, a closed-form run of identical column
-  commands (see :mod:`cyclesim.dram.controller`), a whole :class:`~cyclesim.dram.program.DramBlock` or a whole
-  :class:`~cyclesim.dram.program.DramRepeat`. When only one channel is simulated (channel symmetry, or a
+  commands (see :mod:`archsim.cyclesim.dram.controller`), a whole :class:`~archsim.cyclesim.dram.program.DramBlock` or a whole
+  :class:`~archsim.cyclesim.dram.program.DramRepeat`. When only one channel is simulated (channel symmetry, or a
   one-channel DRAM) the system runs the same steps in a loop without kernel events
   (``DramSystem._run_alone``).
 
@@ -46,9 +46,9 @@ from __future__ import annotations
 
 from itertools import repeat as _repeat
 
-from cyclesim.dram.controller import S_BLOCK, S_BLOCK_END, S_CMD, S_END, S_REPEAT, S_SYNC, ChannelController
-from cyclesim.dram.program import DramBlock
-from cyclesim.kernel import Component
+from archsim.cyclesim.dram.controller import S_BLOCK, S_BLOCK_END, S_CMD, S_END, S_REPEAT, S_SYNC, ChannelController
+from archsim.cyclesim.dram.program import DramBlock
+from archsim.cyclesim.kernel import Component
 
 MEMO_LIMIT = 200_000  # entries per system; cleared when full (results stay exact, only speed changes)
 

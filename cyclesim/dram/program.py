@@ -39,7 +39,7 @@ import operator
 import weakref
 from typing import Iterable, Sequence
 
-from archsim.errors import SimulationError
+from archsim.base.errors import SimulationError
 
 (OP_RD, OP_WR, OP_WR_GB, OP_MAC_ABK, OP_RD_MAC, OP_WR_BIAS, OP_EWMUL, OP_AF, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK,
  OP_ACT, OP_PRE, OP_SYNC, OP_DELAY, OP_FENCE) = range(16)
@@ -227,7 +227,7 @@ class DramRepeat:
     Command mode expands it (every instance is an ordinary :class:`DramBlock`). Burst mode runs the instances
     from the block memo and, once an instance leaves the channel in the same relative state it started from
     (every further instance then takes the same time and adds the same counters), skips in closed form over
-    all instances that end before the next refresh is due; see :mod:`cyclesim.dram.engine`. ``tile`` is a
+    all instances that end before the next refresh is due; see :mod:`archsim.cyclesim.dram.engine`. ``tile`` is a
     :class:`DramBlock` (its own base row is ignored) or instructions with rows relative to ``row_base``.
     """
 

@@ -2,8 +2,8 @@
 
 A caller that runs the same program again and again (the PIM-GPT mapper runs each weight matrix's
 matrix-vector product once per token, on rows that never move) passes ``recurring=True`` to
-:meth:`cyclesim.dram.DramSystem.run`. When one channel stands for all (channel symmetry, or a one-channel DRAM)
-and no trace is asked for, the run is then treated as one block of :mod:`cyclesim.dram.engine`: its *shape* is
+:meth:`archsim.cyclesim.dram.DramSystem.run`. When one channel stands for all (channel symmetry, or a one-channel DRAM)
+and no trace is asked for, the run is then treated as one block of :mod:`archsim.cyclesim.dram.engine`: its *shape* is
 the program with rows relative to the lowest row it names (so the same product on another layer's rows shares
 it), its key is (shape, channel state relative to the first cycle anything can issue), and its effect is
 recorded once and applied on every later run with the same key. Entries are plain (no refresh inside: reused
@@ -19,8 +19,8 @@ refresh phases have been seen and a run costs one lookup.
 
 from __future__ import annotations
 
-from cyclesim.dram.engine import MEMO_LIMIT, ChannelEngine
-from cyclesim.dram.program import ROW_OPS, SPAN_OPS, DramBlock, DramRepeat, timing_instr
+from archsim.cyclesim.dram.engine import MEMO_LIMIT, ChannelEngine
+from archsim.cyclesim.dram.program import ROW_OPS, SPAN_OPS, DramBlock, DramRepeat, timing_instr
 
 
 class RunShape:
@@ -62,7 +62,7 @@ class RunShape:
 
 
 class RunMemo:
-    """Whole-run entries of one :class:`~cyclesim.dram.DramSystem` (they live in its block memo)."""
+    """Whole-run entries of one :class:`~archsim.cyclesim.dram.DramSystem` (they live in its block memo)."""
 
     def __init__(self, system):
         self.system = system

@@ -1,7 +1,7 @@
 """DRAM standards as data: levels, commands, states and timing rules (in the spirit of Ramulator 2.1).
 
-A standard is a plain table. The scheduler (:mod:`cyclesim.dram.channel`) compiles it into per-bank earliest-issue
-arrays; the checker (:mod:`cyclesim.dram.checker`) reads the same table and replays a command trace against it
+A standard is a plain table. The scheduler (:mod:`archsim.cyclesim.dram.channel`) compiles it into per-bank earliest-issue
+arrays; the checker (:mod:`archsim.cyclesim.dram.checker`) reads the same table and replays a command trace against it
 with a separate, naive implementation. Nothing about GDDR6 is hard-coded elsewhere.
 
 Commands. ``scope`` is ``bank`` (addresses one bank) or ``channel`` (acts on the whole channel: every bank, the
@@ -29,7 +29,7 @@ import ast
 import operator
 from dataclasses import dataclass, field
 
-from archsim.errors import ArchSpecError, SimulationError
+from archsim.base.errors import ArchSpecError, SimulationError
 
 LEVELS = ("channel", "bankgroup", "bank", "row", "column")
 SCOPES = ("channel", "bankgroup", "bank")

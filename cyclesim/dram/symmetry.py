@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from operator import add, sub
 
-from cyclesim.dram.program import OP_SYNC
+from archsim.cyclesim.dram.program import OP_SYNC
 
 
 def sync_prefix(lists: list[list]) -> int:

@@ -8,7 +8,7 @@ result of a run also reports the refreshes of the idle time before it (their cyc
 ``start_cycle``); they never delay a SYNC release, a DELAY or the end of a run.
 
 Channel symmetry (burst mode): when every channel gets the same instruction stream and the channels are in the
-same state, only channel 0 is simulated and its effect is replicated (see :mod:`cyclesim.dram.symmetry`).
+same state, only channel 0 is simulated and its effect is replicated (see :mod:`archsim.cyclesim.dram.symmetry`).
 """
 
 from __future__ import annotations
@@ -19,17 +19,17 @@ from operator import mul, sub
 from dataclasses import dataclass, field
 from typing import Any
 
-from archsim.errors import SimulationError
-from cyclesim.clock import Timebase
-from cyclesim.dram.channel import CompiledRules
-from cyclesim.dram.config import DramConfig
-from cyclesim.dram.controller import S_BLOCK, S_CMD, S_END, S_REPEAT, S_SYNC, ChannelController
-from cyclesim.dram.engine import ChannelEngine
-from cyclesim.dram.program import (OP_SYNC, OP_WR, AddressMapping, DramBlock, DramRepeat, as_channel_lists,
+from archsim.base.errors import SimulationError
+from archsim.cyclesim.clock import Timebase
+from archsim.cyclesim.dram.channel import CompiledRules
+from archsim.cyclesim.dram.config import DramConfig
+from archsim.cyclesim.dram.controller import S_BLOCK, S_CMD, S_END, S_REPEAT, S_SYNC, ChannelController
+from archsim.cyclesim.dram.engine import ChannelEngine
+from archsim.cyclesim.dram.program import (OP_SYNC, OP_WR, AddressMapping, DramBlock, DramRepeat, as_channel_lists,
                                    validate_instr)
-from cyclesim.dram.runmemo import RunMemo
-from cyclesim.dram.symmetry import Shadow, sync_prefix
-from cyclesim.kernel import Simulator
+from archsim.cyclesim.dram.runmemo import RunMemo
+from archsim.cyclesim.dram.symmetry import Shadow, sync_prefix
+from archsim.cyclesim.kernel import Simulator
 
 MODES = ("command", "burst")
 
@@ -230,7 +230,7 @@ class DramSystem:
             recurring: bool = False) -> DramResult:
         """Run ``program`` (a :class:`DramProgram` or per-channel lists) from ``start_cycle`` (default: where
         the previous run ended). ``trace=True`` also returns the command trace. ``recurring=True`` says the
-        program will be run many times (burst mode then memoizes the whole run: :mod:`cyclesim.dram.runmemo`;
+        program will be run many times (burst mode then memoizes the whole run: :mod:`archsim.cyclesim.dram.runmemo`;
         the results do not change)."""
         return self._run(program, trace, start_cycle, recurring, True)
 

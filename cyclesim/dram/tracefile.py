@@ -29,8 +29,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-from archsim.errors import SimulationError, TraceError
-from cyclesim.dram.program import (OP_ACT, OP_CODES, OP_DELAY, OP_PRE, OP_RD, OP_WR, SYNC, DramBlock,
+from archsim.base.errors import SimulationError, TraceError
+from archsim.cyclesim.dram.program import (OP_ACT, OP_CODES, OP_DELAY, OP_PRE, OP_RD, OP_WR, SYNC, DramBlock,
                                    validate_instr)
 
 # op -> (positional fields after CH, optional trailing fields with defaults)

@@ -1,6 +1,6 @@
 """Engine timing models, registered by the ``impl`` name of the architecture component they model.
 
-An engine model turns one :class:`~cyclesim.program.Command` into a duration in its own clock's cycles and a
+An engine model turns one :class:`~archsim.cyclesim.program.Command` into a duration in its own clock's cycles and a
 dynamic energy in picojoules. Models are stateless between blocks (the simulator relies on that to reuse the
 result of identical blocks). A new hardware behaviour is a new model class decorated with ``@engine_model``.
 """
@@ -9,20 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from archsim.errors import SimulationError
+from archsim.base.errors import SimulationError
+from archsim.base.registry import Registry
 
-ENGINE_MODELS: dict[str, type["EngineModel"]] = {}
+#: component ``impl`` name -> engine model class; every module of this package registers its own.
+ENGINE_MODELS: Registry[type["EngineModel"]] = Registry("engine model", package="archsim.cyclesim.engines")
 
 
 def engine_model(*impls: str):
-    def deco(cls):
-        for impl in impls:
-            if impl in ENGINE_MODELS:
-                raise ValueError(f"engine model for {impl!r} registered twice")
-            ENGINE_MODELS[impl] = cls
-        return cls
-
-    return deco
+    """Class decorator registering an engine model for the component kinds ``impls``."""
+    return ENGINE_MODELS.register(*impls)
 
 
 class EngineModel:
@@ -76,12 +72,8 @@ class EngineModel:
 
 
 def model_for(name: str, impl: str, params: dict[str, Any]) -> EngineModel:
-    from archsim.plugins import import_all
-
-    import_all("cyclesim.engines")  # every module here registers its models
-
     cls = ENGINE_MODELS.get(impl)
     if cls is None:
         raise SimulationError(f"no engine model is registered for impl {impl!r} (component {name!r}); "
-                              f"registered: {', '.join(sorted(ENGINE_MODELS))}")
+                              f"registered: {', '.join(ENGINE_MODELS.names())}")
     return cls(name, impl, params)

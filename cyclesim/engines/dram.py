@@ -1,9 +1,9 @@
-"""DRAM / PIM-DRAM as an engine of a :class:`~cyclesim.program.Program`: a stateful wrapper of
-:class:`cyclesim.dram.DramSystem`.
+"""DRAM / PIM-DRAM as an engine of a :class:`~archsim.cyclesim.program.Program`: a stateful wrapper of
+:class:`archsim.cyclesim.dram.DramSystem`.
 
 A command ``("dram", {"program": <per-channel instruction lists or DramProgram>, "recurring": bool})`` runs that
 DRAM program from the command's start cycle (``recurring``: the same program object will run again, see
-:mod:`cyclesim.dram.runmemo`); open rows, refresh schedule and the burst-mode memo carry over to the next command.
+:mod:`archsim.cyclesim.dram.runmemo`); open rows, refresh schedule and the burst-mode memo carry over to the next command.
 A command costs only its duration: the DRAM's command counts and energy accumulate in the channels and are
 booked once, when the run ends (:meth:`DramSystem.totals`), including the background power burnt while the DRAM
 waits for other engines (the ASIC), from each channel's open-row time.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cyclesim.engines import EngineModel, engine_model
+from archsim.cyclesim.engines import EngineModel, engine_model
 
 
 @engine_model("GDDR6_AiM", "GDDR6")
@@ -29,7 +29,7 @@ class DramEngineModel(EngineModel):
     @property
     def system(self):
         if self._system is None:
-            from cyclesim.dram import DramSystem
+            from archsim.cyclesim.dram import DramSystem
 
             self._system = DramSystem(self.params, self.mode)
         return self._system

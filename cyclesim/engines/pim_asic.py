@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from cyclesim.engines import EngineModel, engine_model
-from cyclesim.numerics import fp32, to_bf16
+from archsim.cyclesim.engines import EngineModel, engine_model
+from archsim.base.numerics import fp32, to_bf16
 
 LN2 = np.float32(math.log(2.0))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from cyclesim.engines import EngineModel, engine_model
+from archsim.cyclesim.engines import EngineModel, engine_model
 
 PEAK_KEYS = {  # the compute peak a kernel uses, by its math dtype
     "fp16": "fp16_tensor_tflops", "bf16": "fp16_tensor_tflops", "int8": "int8_tensor_tops",

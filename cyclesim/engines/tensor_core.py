@@ -2,8 +2,8 @@
 
 One command is one kernel on the GPU's single stream. GEMM commands (``lut_gemm``, ``mac_gemm``,
 ``dense_gemm``) carry the GEMM and the mapper's tiling as plain values; their cycles come from the per-SM tile
-pipeline simulation (:func:`cyclesim.tensor_core.pipeline.simulate_gemm`). Fused attention and streaming kernels
-(norms, element-wise, softmax, table precompute) use the rooflines of :mod:`cyclesim.tensor_core.kernels`.
+pipeline simulation (:func:`archsim.cyclesim.tensor_core.pipeline.simulate_gemm`). Fused attention and streaming kernels
+(norms, element-wise, softmax, table precompute) use the rooflines of :mod:`archsim.cyclesim.tensor_core.kernels`.
 Every kernel with ``kernels`` > 0 pays ``kernel_overhead_us`` per launch.
 
 Dynamic energy: LUT array-cycles x the array's energy per cycle for the activation format, MACs x energy per MAC
@@ -16,11 +16,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from archsim.errors import SimulationError
-from cyclesim.engines import EngineModel, engine_model
-from cyclesim.tensor_core.kernels import fused_attention_cycles, fused_attention_macs, stream_cycles
-from cyclesim.tensor_core.machine import Gemm, Machine, Tiling
-from cyclesim.tensor_core.pipeline import simulate_gemm
+from archsim.base.errors import SimulationError
+from archsim.cyclesim.engines import EngineModel, engine_model
+from archsim.cyclesim.tensor_core.kernels import fused_attention_cycles, fused_attention_macs, stream_cycles
+from archsim.cyclesim.tensor_core.machine import Gemm, Machine, Tiling
+from archsim.cyclesim.tensor_core.pipeline import simulate_gemm
 
 GEMM_OPS = ("lut_gemm", "mac_gemm", "dense_gemm")
 GEMM_FIELDS = ("M", "N", "K", "path", "a_format", "w_format", "out_format", "batch", "tables")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from cyclesim.tensor_core.machine import Machine, datapath, round_up
+from archsim.cyclesim.tensor_core.machine import Machine, datapath, round_up
 
 
 def stream_cycles(machine: Machine, work: dict) -> int:

@@ -11,11 +11,11 @@ All of these are frozen and hashable so results can be memoized by value.
 
 from __future__ import annotations
 
-from rtl.timing import lmma_cycles
 from dataclasses import dataclass, field
 
-from archsim.errors import MappingError, SimulationError
-from workloads.op_base import DTYPE_BITS
+from archsim.base.errors import MappingError, SimulationError
+from archsim.base.numerics import DTYPE_BITS
+from archsim.rtl.timing import lmma_cycles
 
 LUT_IMPL = "LutTensorCoreGPU"
 MAC_IMPL = "MacTensorCoreGPU"

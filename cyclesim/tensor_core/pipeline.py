@@ -33,10 +33,10 @@ from fractions import Fraction
 from dataclasses import dataclass
 from functools import lru_cache
 
-from archsim.errors import SimulationError
-from cyclesim.clock import Timebase
-from cyclesim.kernel import Resource, Simulator
-from cyclesim.tensor_core.machine import (ACCUM_BYTES, EXACT_TABLE_BITS, GROUP_K, PRECOMPUTE_ADDS_PER_TABLE, SUB,
+from archsim.base.errors import SimulationError
+from archsim.cyclesim.clock import Timebase
+from archsim.cyclesim.kernel import Resource, Simulator
+from archsim.cyclesim.tensor_core.machine import (ACCUM_BYTES, EXACT_TABLE_BITS, GROUP_K, PRECOMPUTE_ADDS_PER_TABLE, SUB,
                                           TABLE_ENTRIES, TABLE_QUANT_OPS, THREAD_OVERHEAD_BYTES_PER_WARP,
                                           BlockCosts, Datapath, Footprint, Gemm, GemmTiming, Machine, Tiling,
                                           ceil_div, datapath, fmt_bits)

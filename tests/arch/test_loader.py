@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-import arch
-import arch.schema
-from archsim.errors import ArchSpecError
+from archsim import arch
+import archsim.arch.schema
+from archsim.base.errors import ArchSpecError
 
 MINIMAL = """\
 name: tiny
@@ -173,7 +173,7 @@ def test_unknown_shipped_name_lists_the_shipped_ones():
 
 
 def test_numeric_parameter_names_carry_units():
-    from arch.schema import has_unit
+    from archsim.arch.schema import has_unit
 
     for name in arch.kind_names():
         for pname, p in arch.get_kind(name).params.items():

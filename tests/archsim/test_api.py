@@ -2,11 +2,11 @@
 
 import pytest
 
-import arch
+from archsim import arch
 import archsim
-import mapper
-import workloads
-from cyclesim.run import run
+from archsim import mapper
+from archsim import workloads
+from archsim.cyclesim.run import run
 
 
 def test_burst_equals_command_mode_exactly():
@@ -53,7 +53,7 @@ def test_table_has_units():
 
 
 def test_empty_program_runs_to_zero_time():
-    from cyclesim.program import Program
+    from archsim.cyclesim.program import Program
 
     seen = []
     res = run(Program(engines={"gpu": "gpu"}), arch.load("t4"), progress=lambda d, t: seen.append((d, t)))
@@ -65,7 +65,7 @@ def test_a_chain_runs_as_the_events_would_run_it():
     back to back without the event queue. The same commands with a redundant extra dependency on the command
     two back (no longer a chain to the runner, the same order in fact) go through the events: every figure and
     the trace agree."""
-    from cyclesim.program import Block, Command, Program
+    from archsim.cyclesim.program import Block, Command, Program
 
     spec = arch.load("pim_gpt")
     w = workloads.gpt("gpt2-small").decode(prompt=3, tokens=2)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import archsim.sweep as sw
-from archsim.errors import ArchsimError
+from archsim.base.errors import ArchsimError
 from archsim.cli import main
 
 GRID = {"gpu.memory_bw_gb_per_s": [160, 320, 640], "gpu.kernel_overhead_us": [1, 10]}

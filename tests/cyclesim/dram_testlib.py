@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 
-import arch
-from cyclesim.dram import DramBlock, DramProgram, DramRepeat
-from cyclesim.dram import program as P
+from archsim import arch
+from archsim.cyclesim.dram import DramBlock, DramProgram, DramRepeat
+from archsim.cyclesim.dram import program as P
 
 GDDR6_YAML = """
 name: gddr6_test

@@ -8,9 +8,9 @@ import random
 import pytest
 
 from dram_testlib import aim_spec, gddr6_spec, random_program
-from cyclesim.dram import (DramProgram, DramSystem, check_trace, format_command_trace, mac_abk, parse_command_trace,
+from archsim.cyclesim.dram import (DramProgram, DramSystem, check_trace, format_command_trace, mac_abk, parse_command_trace,
                            rd, rd_mac, wr, wr_gb)
-from cyclesim.dram.checker import Violation
+from archsim.cyclesim.dram.checker import Violation
 
 
 def shift_check(spec, res, indices):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from dram_testlib import aim_spec, gddr6_spec
-from cyclesim.dram import (DramProgram, DramSystem, act, check_trace, mac_abk, pre, rd, rd_mac, wr_gb)
+from archsim.cyclesim.dram import (DramProgram, DramSystem, act, check_trace, mac_abk, pre, rd, rd_mac, wr_gb)
 
 
 def run(spec, prog, mode="command"):

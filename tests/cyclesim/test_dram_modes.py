@@ -7,9 +7,9 @@ import random
 
 import pytest
 
-from archsim.errors import SimulationError
+from archsim.base.errors import SimulationError
 from dram_testlib import SPECS, aim_spec, gddr6_spec, random_program, same, spec_of
-from cyclesim.dram import (DramBlock, DramProgram, DramSystem, check_trace, delay, mac_abk, rd, rd_mac, wr,
+from archsim.cyclesim.dram import (DramBlock, DramProgram, DramSystem, check_trace, delay, mac_abk, rd, rd_mac, wr,
                            wr_gb)
 
 TOTALS = {"memo_hits": 0, "refreshes": 0, "commands": 0, "burst_events": 0, "programs": 0}

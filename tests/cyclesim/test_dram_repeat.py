@@ -10,9 +10,9 @@ import random
 import numpy as np
 import pytest
 
-from archsim.errors import SimulationError
+from archsim.base.errors import SimulationError
 from dram_testlib import SPECS, aim_spec, gddr6_spec, random_repeat_program, random_tile, same, spec_of
-from cyclesim.dram import (SYNC, DramBlock, DramProgram, DramRepeat, DramSystem, act, check_trace, delay, mac_abk,
+from archsim.cyclesim.dram import (SYNC, DramBlock, DramProgram, DramRepeat, DramSystem, act, check_trace, delay, mac_abk,
                            rd, rd_mac, wr, wr_gb)
 
 TILE = DramBlock([mac_abk(0, 0, 64), rd_mac()], row_base=0)

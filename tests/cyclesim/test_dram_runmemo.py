@@ -7,10 +7,10 @@ import random
 
 import pytest
 
-from archsim.errors import SimulationError
+from archsim.base.errors import SimulationError
 from dram_testlib import aim_spec, random_repeat_program, same
-from cyclesim.dram import SYNC, DramProgram, DramRepeat, DramSystem, mac_abk, rd_mac, wr_gb
-from cyclesim.dram.program import DramBlock
+from archsim.cyclesim.dram import SYNC, DramProgram, DramRepeat, DramSystem, mac_abk, rd_mac, wr_gb
+from archsim.cyclesim.dram.program import DramBlock
 
 TILE = DramBlock([mac_abk(0, 0, 32), rd_mac(), mac_abk(0, 32, 32), rd_mac()], row_base=0)
 
@@ -98,7 +98,7 @@ def test_engine_totals_are_the_per_run_figures_plus_idle_background(mode):
     (background_pj), some gaps longer than a refresh interval."""
     from collections import Counter
 
-    from cyclesim.engines.dram import DramEngineModel
+    from archsim.cyclesim.engines.dram import DramEngineModel
 
     rng = random.Random(5)
     spec = aim_spec(timing_cycles={"nREFI": 900})

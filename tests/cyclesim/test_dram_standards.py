@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-import arch
+from archsim import arch
 from dram_testlib import aim_spec, gddr6_spec
-from archsim.errors import ArchSpecError, SimulationError
-from cyclesim.dram import (STANDARDS, AddressMapping, DramConfig, DramProgram, DramSystem, check_trace, mac_abk,
+from archsim.base.errors import ArchSpecError, SimulationError
+from archsim.cyclesim.dram import (STANDARDS, AddressMapping, DramConfig, DramProgram, DramSystem, check_trace, mac_abk,
                            rd, replay)
-from cyclesim.dram.standards import evaluate
+from archsim.cyclesim.dram.standards import evaluate
 
 # reference/pim-gpt.md, [public-sim]
 REF_AIM = dict(nBL=2, nCL=50, nRCDRD=36, nRCDRDMAC=56, nRCDWR=28, nRP=32, nRAS=54, nRC=89, nWR=33, nRTP=12, nCWL=6,

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from dram_testlib import SPECS, aim_spec, random_program, random_repeat_program, same, spec_of
-from cyclesim.dram import SYNC, DramBlock, DramSystem, mac_abk, rd_mac, wr_gb, wr_sbk
+from archsim.cyclesim.dram import SYNC, DramBlock, DramSystem, mac_abk, rd_mac, wr_gb, wr_sbk
 
 
 def test_blocks_differing_only_in_columns_share_entries_and_agree_with_command_mode():

@@ -5,8 +5,8 @@ from fractions import Fraction
 
 import pytest
 
-from archsim.errors import SimulationError
-from cyclesim import Component, Resource, Simulator, Timebase
+from archsim.base.errors import SimulationError
+from archsim.cyclesim import Component, Resource, Simulator, Timebase
 
 
 def test_timebase_is_exact_lcm():

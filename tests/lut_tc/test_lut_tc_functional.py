@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import arch
-from archsim.errors import SimulationError
-from cyclesim.tensor_core import Gemm, Machine, Tiling, datapath
-from cyclesim.tensor_core.functional import execute_tiling
-from mapper.tensor_core_search import enumerate_tilings, fits, search
-from workloads.lut_gemm import WeightFormat, dequant_matmul
+from archsim import arch
+from archsim.base.errors import SimulationError
+from archsim.cyclesim.tensor_core import Gemm, Machine, Tiling, datapath
+from archsim.mapper.tensor_core_cosim import execute_tiling
+from archsim.mapper.tensor_core_search import enumerate_tilings, fits, search
+from archsim.workloads.lut_gemm import WeightFormat, dequant_matmul
 
 MACHINES = {n: Machine.from_spec(arch.load(n)) for n in ("lut_tensor_core", "a100_lut_8x")}
 FORMATS = ("uint1", "uint2", "uint3", "uint4", "int2", "int4", "binary", "ternary")

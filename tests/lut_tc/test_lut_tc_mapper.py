@@ -7,13 +7,13 @@ from dataclasses import replace
 
 import pytest
 
-import arch
-import mapper
-import workloads
-from archsim.errors import MappingError
-from cyclesim.run import run
-from cyclesim.tensor_core import Gemm, Machine, estimate_cycles, simulate_gemm
-from mapper.tensor_core_search import enumerate_tilings, search
+from archsim import arch
+from archsim import mapper
+from archsim import workloads
+from archsim.base.errors import MappingError
+from archsim.cyclesim.run import run
+from archsim.cyclesim.tensor_core import Gemm, Machine, estimate_cycles, simulate_gemm
+from archsim.mapper.tensor_core_search import enumerate_tilings, search
 
 SMALL = workloads.get_model("bitnet-b1.58-3b").scaled(n_layers=2, d_model=256, n_heads=4, d_ff=512, vocab=1000,
                                                         name="bitnet-small")

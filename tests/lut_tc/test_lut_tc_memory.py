@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-import arch
-from cyclesim.tensor_core import Gemm, Machine, simulate_gemm
-from cyclesim.tensor_core.kernels import stream_cycles
-from mapper.tensor_core_search import search
+from archsim import arch
+from archsim.cyclesim.tensor_core import Gemm, Machine, simulate_gemm
+from archsim.cyclesim.tensor_core.kernels import stream_cycles
+from archsim.mapper.tensor_core_search import search
 
 
 def achieved_gb_per_s(m: Machine, g: Gemm) -> tuple[float, float]:

@@ -7,10 +7,10 @@ from fractions import Fraction
 
 import pytest
 
-import arch
-from cyclesim.tensor_core import Gemm, Machine, Tiling, simulate_gemm
-from cyclesim.tensor_core.pipeline import measured_peak_ops_per_s
-from mapper.tensor_core_search import search
+from archsim import arch
+from archsim.cyclesim.tensor_core import Gemm, Machine, Tiling, simulate_gemm
+from archsim.cyclesim.tensor_core.pipeline import measured_peak_ops_per_s
+from archsim.mapper.tensor_core_search import search
 
 CONFIGS = ("a100_fp16_tc", "a100_int8_tc", "lut_tensor_core", "a100_lut_8x", "h100_fp8_tc", "h100_lut_4x",
            "h100_lut_8x")

@@ -6,11 +6,11 @@ from dataclasses import replace
 
 import pytest
 
-import arch
-from archsim.errors import SimulationError
-from cyclesim.engines import model_for
-from cyclesim.tensor_core import Gemm, Machine, Tiling, estimate_cycles, simulate_gemm
-from cyclesim.tensor_core.pipeline import _simulate
+from archsim import arch
+from archsim.base.errors import SimulationError
+from archsim.cyclesim.engines import model_for
+from archsim.cyclesim.tensor_core import Gemm, Machine, Tiling, estimate_cycles, simulate_gemm
+from archsim.cyclesim.tensor_core.pipeline import _simulate
 
 M4 = Machine.from_spec(arch.load("lut_tensor_core"))
 G = Gemm(1024, 4096, 4096, "lut", "int8", "int2")

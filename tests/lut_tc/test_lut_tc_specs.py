@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-import arch
-from archsim.errors import ArchSpecError
-from cyclesim.tensor_core import Machine
+from archsim import arch
+from archsim.base.errors import ArchSpecError
+from archsim.cyclesim.tensor_core import Machine
 
 SPECS = {  # spec -> (Table 1 peak, LUT arrays per tensor core or 0)
     "a100_fp16_tc": (312, 0), "a100_int8_tc": (624, 0), "lut_tensor_core": (1248, 4), "a100_lut_8x": (2496, 8),

@@ -5,11 +5,11 @@ import math
 import numpy as np
 import pytest
 
-import arch
-from cyclesim.engines import model_for
-from cyclesim.engines.pim_asic import (asic_cycles, asic_exp, asic_gelu, asic_layernorm, asic_reciprocal,
+from archsim import arch
+from archsim.cyclesim.engines import model_for
+from archsim.cyclesim.engines.pim_asic import (asic_cycles, asic_exp, asic_gelu, asic_layernorm, asic_reciprocal,
                                        asic_rsqrt, asic_softmax)
-from cyclesim.numerics import to_bf16
+from archsim.base.numerics import to_bf16
 
 P = arch.load("pim_gpt").component("asic").params
 

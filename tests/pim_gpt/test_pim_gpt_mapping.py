@@ -3,14 +3,14 @@ the reference, command streams obey every timing rule, and command mode equals b
 
 import pytest
 
-import arch
+from archsim import arch
 import archsim
-import workloads
-from archsim.errors import MappingError
-from cyclesim.dram import DramSystem, check_trace
-from mapper.pim_gpt import PimGptMapper
-from mapper.pim_gpt_cosim import cosimulate
-from mapper.pim_gpt_layout import plan
+from archsim import workloads
+from archsim.base.errors import MappingError
+from archsim.cyclesim.dram import DramSystem, check_trace
+from archsim.mapper.pim_gpt import PimGptMapper
+from archsim.mapper.pim_gpt_cosim import cosimulate
+from archsim.mapper.pim_gpt_layout import plan
 
 TINY = workloads.get_model("gpt2-small").scaled(n_layers=2, d_model=64, n_heads=4, d_head=16, d_ff=256,
                                                 vocab=97, max_context=32)
@@ -63,7 +63,7 @@ def test_functional_cosimulation_matches_reference(config, gb_bytes):
 
 def test_cosimulation_detects_a_wrong_mapping(monkeypatch):
     """Negative control: a layout that loses the last K-tile of one matrix must fail the bound."""
-    import mapper.pim_gpt_layout as lay_mod
+    import archsim.mapper.pim_gpt_layout as lay_mod
     from dataclasses import replace
 
     real = lay_mod.matrix_layout

@@ -10,9 +10,9 @@ import pytest
 from amaranth.back import verilog
 from amaranth.sim import Simulator
 
-from rtl.lut_unit import LutDotUnit
-from rtl.timing import LUT_DOT_UNIT, lmma_cycles
-from workloads.lut_gemm import encode_weights, precompute_tables
+from archsim.rtl.lut_unit import LutDotUnit
+from archsim.rtl.timing import LUT_DOT_UNIT, lmma_cycles
+from archsim.workloads.lut_gemm import encode_weights, precompute_tables
 
 IN_CI = bool(os.environ.get("CI"))
 

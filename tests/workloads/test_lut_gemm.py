@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archsim.errors import WorkloadError
-from workloads.lut_gemm import (
+from archsim.base.errors import WorkloadError
+from archsim.workloads.lut_gemm import (
     WeightFormat,
     bit_planes,
     dequant_matmul,

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-import workloads
-from archsim.errors import WorkloadError
-from workloads import Attention, Gemm, KVAppend, MpGemm, Step, Workload, get_model
+from archsim import workloads
+from archsim.base.errors import WorkloadError
+from archsim.workloads import Attention, Gemm, KVAppend, MpGemm, Step, Workload, get_model
 
 
 def _gpt_decode_flops(c, kv_lens, batch=1):

@@ -6,9 +6,9 @@ The reference forwards below use only numpy and the weight dict; they share no c
 import numpy as np
 import pytest
 
-from archsim.errors import WorkloadError
-from workloads import get_model
-from workloads.functional import KVCache, decode_logits, forward, make_weights
+from archsim.base.errors import WorkloadError
+from archsim.workloads import get_model
+from archsim.workloads.functional import KVCache, decode_logits, forward, make_weights
 
 ATOL = 1e-10
 

@@ -3,8 +3,8 @@
 import networkx as nx
 import pytest
 
-from archsim.errors import WorkloadError
-from workloads import Elementwise, Gelu, Gemm, LayerNorm, OpGraph, build_step_graph, get_model
+from archsim.base.errors import WorkloadError
+from archsim.workloads import Elementwise, Gelu, Gemm, LayerNorm, OpGraph, build_step_graph, get_model
 
 
 def _diamond(order):

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archsim.errors import WorkloadError
-from workloads.ops import (DTYPE_BYTES, OP_KINDS, Attention, Elementwise, Embedding, Gelu, Gemm, KVAppend, LayerNorm,
+from archsim.base.errors import WorkloadError
+from archsim.workloads.ops import (DTYPE_BYTES, OP_KINDS, Attention, Elementwise, Embedding, Gelu, Gemm, KVAppend, LayerNorm,
                            MpGemm, Op, Relu, RMSNorm, Rope, Silu, Softmax, nbytes, register_op)
 
 rng = np.random.default_rng(1234)

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-import workloads
-from archsim.errors import WorkloadError
-from workloads import ModelConfig, get_model, list_models
+from archsim import workloads
+from archsim.base.errors import WorkloadError
+from archsim.workloads import ModelConfig, get_model, list_models
 
 # (model, published parameter count with embeddings, relative tolerance, source)
 PUBLISHED = [

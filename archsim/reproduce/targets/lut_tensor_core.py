@@ -78,10 +78,10 @@ def category(op: str, label: str) -> str:
 def run_breakdown(spec_name: str, workload, set_: dict | None = None, **options) -> tuple[float, dict[str, float]]:
     """Simulated seconds of a workload, and seconds per kernel category (linear GEMMs, attention, LM head,
     kernels carrying table precompute, other streaming kernels)."""
-    import arch
-    import mapper
-    from cyclesim.engines import model_for
-    from cyclesim.run import run
+    from archsim import arch
+    from archsim import mapper
+    from archsim.cyclesim.engines import model_for
+    from archsim.cyclesim.run import run
 
     spec = arch.load(spec_name, set=set_)
     program = mapper.compile(workload, spec, **options)
@@ -98,10 +98,10 @@ def run_breakdown(spec_name: str, workload, set_: dict | None = None, **options)
 
 def hardware(row: Row) -> dict:
     """Peak (from the cycle model's steady state), tensor-core area per SM, density, energy efficiency."""
-    import arch
-    from cyclesim.tensor_core import Gemm, Machine, simulate_gemm
-    from cyclesim.tensor_core.pipeline import measured_peak_ops_per_s
-    from mapper.tensor_core_search import search
+    from archsim import arch
+    from archsim.cyclesim.tensor_core import Gemm, Machine, simulate_gemm
+    from archsim.cyclesim.tensor_core.pipeline import measured_peak_ops_per_s
+    from archsim.mapper.tensor_core_search import search
 
     m = Machine.from_spec(arch.load(row.spec))
     a_fmt = row.model_kw.get("act_format", "int8")
@@ -129,7 +129,7 @@ def _ratio(model, paper):
 
 
 def table1(quick: bool) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    import workloads
+    from archsim import workloads
 
     lat_rows, hw_rows, results = [], [], {}
     for row in ROWS:
@@ -168,7 +168,7 @@ def table1(quick: bool) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
 def precompute_overhead(quick: bool) -> tuple[pd.DataFrame, dict]:
     """One decoder layer of OPT-175B and LLaMA2-70B, 4096 tokens (2 x 2048), W_INT2 A_FP16, on A100-LUT-4X:
     table precompute time over the layer's LUT GEMM time, as its own kernels and fused into the producers."""
-    import workloads
+    from archsim import workloads
 
     models = ("opt-175b",) if quick else ("opt-175b", "llama2-70b")
     rows, ranges = [], {"kernel": [], "fused": []}
@@ -202,7 +202,7 @@ SENSITIVITY = (  # (variant, spec overrides, mapper options, applies to MAC rows
 
 def sensitivity() -> pd.DataFrame:
     """What-if runs behind the disagreement notes: A100 FP16 TC and A100-LUT-8X with one assumption changed."""
-    import workloads
+    from archsim import workloads
 
     rows, base = [], {}
     for variant, set_, opts, mac_too in SENSITIVITY:
@@ -224,10 +224,10 @@ def sensitivity() -> pd.DataFrame:
 
 
 def precision_sweep(quick: bool) -> tuple[pd.DataFrame, object]:
-    import arch
+    from archsim import arch
     import matplotlib.pyplot as plt
-    from cyclesim.tensor_core import Gemm, Machine, simulate_gemm
-    from mapper.tensor_core_search import search
+    from archsim.cyclesim.tensor_core import Gemm, Machine, simulate_gemm
+    from archsim.mapper.tensor_core_search import search
 
     rows = []
     specs = ("lut_tensor_core",) if quick else ("lut_tensor_core", "a100_lut_8x")

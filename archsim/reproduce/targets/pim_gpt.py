@@ -19,9 +19,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-import arch  # noqa: E402
+from archsim import arch  # noqa: E402
 import archsim  # noqa: E402
-import workloads  # noqa: E402
+from archsim import workloads  # noqa: E402
 from archsim.reproduce import Claim, Report, target  # noqa: E402
 
 MODELS = ["gpt2-small", "gpt2-medium", "gpt2-large", "gpt2-xl", "gpt3-small", "gpt3-medium", "gpt3-large",

@@ -21,3 +21,13 @@ def to_bf16(x) -> np.ndarray:
 
 def fp32(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float32)
+
+
+#: Storage width of every known dtype, in bits (workloads size tensors with it, the tensor-core model its
+#: datapaths; it lives here so the simulator needs no workload module).
+DTYPE_BITS: dict[str, int] = {
+    "fp64": 64, "fp32": 32, "fp16": 16, "bf16": 16, "fp8_e4m3": 8, "fp8_e5m2": 8,
+    "int32": 32, "int16": 16,
+    **{f"int{b}": b for b in range(1, 9)},
+    **{f"uint{b}": b for b in range(1, 9)},
+}

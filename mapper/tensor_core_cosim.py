@@ -2,10 +2,10 @@
 
 The mapper's tiling is walked exactly as the hardware walks it: every thread block (``bm x bn`` output tile, one
 K range per split), every K step of ``bk``, every warp's ``warp_m x warp_n`` sub-tile, and optionally every
-``lmma`` instruction inside it. Each piece is computed by :func:`workloads.lut_gemm.lut_mpgemm` (tables, bit
+``lmma`` instruction inside it. Each piece is computed by :func:`archsim.workloads.lut_gemm.lut_mpgemm` (tables, bit
 planes, lookups, shift-accumulate) with unit scale, which for integer activations is an exact integer; pieces
 are accumulated in int64 (the accumulator registers; split-K partials add up the same way) and the per-channel
-scale is applied once at the end. The result must equal :func:`workloads.lut_gemm.dequant_matmul` bit for bit,
+scale is applied once at the end. The result must equal :func:`archsim.workloads.lut_gemm.dequant_matmul` bit for bit,
 and a coverage count proves every (m, n, k) product was computed exactly once.
 """
 
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from archsim.errors import SimulationError
-from cyclesim.tensor_core.machine import Datapath, Tiling, ceil_div
-from workloads.lut_gemm import WeightFormat, lut_mpgemm
+from archsim.base.errors import SimulationError
+from archsim.cyclesim.tensor_core.machine import Datapath, Tiling, ceil_div
+from archsim.workloads.lut_gemm import WeightFormat, lut_mpgemm
 
 
 @dataclass
