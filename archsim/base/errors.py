@@ -6,6 +6,8 @@ print one line and exit with status 2 instead of a traceback. Programming errors
 
 from __future__ import annotations
 
+__all__ = ["ArchsimError", "ArchSpecError", "WorkloadError", "MappingError", "SimulationError", "TraceError"]
+
 
 class ArchsimError(Exception):
     """Base class of every user-facing archsim error (the CLI prints it on one line and exits 2)."""
