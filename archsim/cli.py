@@ -39,18 +39,24 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from archsim.progress import end_all
+
     try:
         rc = args.func(args)
     except ArchsimError as exc:
+        end_all()  # a progress line ends before the error is printed
         if os.environ.get("ARCHSIM_DEBUG"):
             raise
         print(f"archsim: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        end_all()
         print("archsim: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    finally:
+        end_all()
     return int(rc or 0)
 
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import sys
-import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -121,12 +119,9 @@ def sweep(arch_name: str, model: str, grid: dict[str, Iterable[Any]], *, out: st
     return df
 
 
-def stderr_progress() -> Callable[[int, int], None]:
-    t0 = time.monotonic()
+def stderr_progress(enabled: bool = True) -> Callable[[int, int], None] | None:
+    """A tqdm bar of finished points on stderr, or None when stderr is not a terminal (or not ``enabled``);
+    the CLI ends it (:func:`archsim.progress.end_all`) when the command returns or fails."""
+    from archsim.progress import Progress
 
-    def show(done: int, total: int) -> None:
-        el = time.monotonic() - t0
-        print(f"\r  sweep: {done}/{total} points, {el:6.1f} s", end="\n" if done == total else "",
-              file=sys.stderr, flush=True)
-
-    return show
+    return Progress(enabled).callback("sweep", "point")

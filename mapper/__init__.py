@@ -29,9 +29,14 @@ def families() -> list[str]:
     return LOWERINGS.names()
 
 
-def compile(workload, spec, **options):  # noqa: A001 - the natural name for the compiler entry point
+def compile(workload, spec, *, limits=None, progress=None, **options):  # noqa: A001 - the compiler entry point
     """Lower ``workload`` (a :class:`archsim.workloads.Workload`) onto ``spec`` (an :class:`archsim.arch.Spec`);
-    returns a Program. Wrong argument types raise :class:`MappingError` naming what was expected."""
+    returns a Program. Wrong argument types raise :class:`MappingError` naming what was expected.
+
+    Before lowering, the run's state and work are estimated (:mod:`archsim.mapper.guard`) and a run over
+    ``limits`` (a :class:`~archsim.mapper.guard.Limits`; default: 3/4 of physical memory, 1e9 commands) is
+    refused with a :class:`MappingError` naming the limit and the estimate. ``progress(done, total, what)``, if
+    given, is called as the lowering advances (per layer or per step)."""
     from archsim.arch import ArchSpec
     from archsim.workloads import Workload
 
@@ -46,4 +51,9 @@ def compile(workload, spec, **options):  # noqa: A001 - the natural name for the
     if fn is None:
         raise MappingError(f"no lowering for architecture family {spec.family!r}; "
                            f"expected one of: {', '.join(families())}", file=spec.file, key="family")
+    from archsim.mapper.guard import check
+
+    check(workload, spec, limits, **options)
+    if progress is not None:
+        options["progress"] = progress
     return fn(workload, spec, **options)

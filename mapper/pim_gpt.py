@@ -40,6 +40,7 @@ from archsim.base.errors import MappingError
 from archsim.cyclesim.dram.program import DramBlock, SYNC, mac_abk, rd_mac, rd_sbk, wr_gb, wr_sbk
 from archsim.cyclesim.program import Block, Command, Program
 from archsim.mapper import lowering
+from archsim.mapper.guard import BYTES_PER_COMMAND, POINTER_BYTES, Estimate, default_estimate, estimator
 from archsim.mapper.pim_gpt_layout import Layout, ceil_div, plan
 
 try:  # the closed-form repeat of the DRAM model (burst mode); expanded into blocks otherwise
@@ -93,8 +94,9 @@ def _v_append_tile(banks: int, col: int) -> DramBlock:
 class PimGptMapper:
     """Builds the per-token command chain for one (model, spec) pair."""
 
-    def __init__(self, config, spec, max_positions: int):
+    def __init__(self, config, spec, max_positions: int, progress=None):
         self.config = config
+        self.progress = progress  # progress(done, total, what) while the per-token chain is built
         self.spec = spec
         self.layout: Layout = plan(config, spec, max_positions)
         self.geo = self.layout.geometry
@@ -237,6 +239,8 @@ class PimGptMapper:
         pim(self.embedding_read(), "embedding")
         asic("add", "embed.add", n=d)
         for L in range(c.n_layers):
+            if self.progress is not None:
+                self.progress(L, c.n_layers, "mapping layers")
             asic("layernorm", f"L{L}.ln1", n=d)
             pim(self.vmm(f"L{L}.qkv"), f"L{L}.qkv", recurring=True)
             asic("reduce", f"L{L}.qkv.reduce", n=3 * d, parts=parts(f"L{L}.qkv"))
@@ -261,13 +265,15 @@ class PimGptMapper:
         pim(self.vmm("lm_head"), "lm_head", recurring=True)
         asic("reduce", "lm_head.reduce", n=c.vocab, parts=parts("lm_head"))
         asic("add", "argmax", n=c.vocab)
+        if self.progress is not None:
+            self.progress(c.n_layers, c.n_layers, "mapping layers")
         self._chain = steps
         return steps
 
 
 @lowering("pim_gpt")
 def lower_pim_gpt(workload, spec, *, include_prompt: bool = False, reserve_positions: int | None = None,
-                  **_options) -> Program:
+                  progress=None, **_options) -> Program:
     """GPT decode on PIM-GPT. The prompt's KV space is reserved; ``include_prompt=True`` also simulates the
     prompt token by token (PIM-GPT's prefill), otherwise only the generated tokens are simulated.
     ``reserve_positions`` reserves KV space for more tokens than this workload has (to simulate one token of a
@@ -276,23 +282,64 @@ def lower_pim_gpt(workload, spec, *, include_prompt: bool = False, reserve_posit
         raise MappingError(f"PIM-GPT generates one sequence at a time; got batch {workload.batch}", key="batch")
     config = workload.model
     max_positions = max(workload.prompt + workload.tokens, reserve_positions or 0)
-    mapper = PimGptMapper(config, spec, max_positions)
+    mapper = PimGptMapper(config, spec, max_positions, progress)
     comps = {c.impl: c.path for c in spec.walk()}
     if "GDDR6_AiM" not in comps or "PimAsic" not in comps:
         raise MappingError("the pim_gpt family needs a GDDR6_AiM component and a PimAsic component",
                            file=spec.file, key="components")
-    if workload.phase == "decode":
-        first = 0 if include_prompt else workload.prompt
-        todo = [(i, i) for i in range(first, workload.prompt + workload.tokens)]
-    else:
-        todo = [(i, i) for i in range(workload.prompt)]
+    todo = _positions(workload, include_prompt)
 
     def blocks():
-        for i, pos in todo:
-            yield mapper.token_block(i, pos)
+        for pos in todo:
+            yield mapper.token_block(pos, pos)
 
     lay = mapper.layout
     return Program(engines={"pim": comps["GDDR6_AiM"], "asic": comps["PimAsic"]}, blocks=blocks(),
                    meta={"reference_clock": "pim", "blocks": len(todo),
                          "report": {"tokens": len(todo), "dram_rows_used_per_bank": lay.rows_used,
                                     "dram_bytes_used": lay.bytes_used}})
+
+
+def _positions(workload, include_prompt: bool) -> range:
+    """The token positions simulated (a token's index is its position)."""
+    if workload.phase == "decode":
+        return range(0 if include_prompt else workload.prompt, workload.prompt + workload.tokens)
+    return range(workload.prompt)
+
+
+#: commands of the per-token chain: embedding read + add, 19 per layer, final norm, LM head, reduce, argmax
+CHAIN_FIXED, CHAIN_PER_LAYER = 6, 19
+#: per channel, besides the pointer arrays counted below: the controller, engine and state objects and their
+#: small lists (measured ~1.7 KB beyond the arrays on GDDR6-AiM, rounded up)
+CHANNEL_OVERHEAD_BYTES = 2048
+#: the embedding read gives every channel but the first its own one-SYNC list
+SYNC_LIST_BYTES = 64
+
+
+@estimator("pim_gpt")
+def estimate_pim_gpt(workload, spec, *, include_prompt: bool = False, **_options) -> Estimate:
+    """State: per channel, the DRAM model's timing/counter arrays (one pointer per rule slot, per command x
+    (banks + 1) counter, per bank) plus one pointer in every per-channel instruction list alive (the weight
+    VMMs, one token's attention programs, the embedding read); work: one command per step of every token."""
+    comps = {c.impl: c.path for c in spec.walk()}
+    if "GDDR6_AiM" not in comps:
+        return default_estimate(workload, spec)  # the lowering refuses it with its own message
+    from archsim.cyclesim.dram.channel import CompiledRules
+    from archsim.cyclesim.dram.config import DramConfig
+
+    cfg = DramConfig.from_spec(spec, comps["GDDR6_AiM"])
+    rules = CompiledRules(cfg)
+    n_cmd = len(rules.names)
+    L = workload.model.n_layers
+    arrays = rules.size + n_cmd * (rules.banks + 1) + 2 * rules.banks + n_cmd
+    lists = (4 * L + 1) + 2 * L + 1
+    per_channel = POINTER_BYTES * (arrays + lists) + CHANNEL_OVERHEAD_BYTES + SYNC_LIST_BYTES
+    chain = CHAIN_FIXED + CHAIN_PER_LAYER * L
+    tokens = len(_positions(workload, include_prompt))
+    channels_bytes = cfg.channels * per_channel
+    memory = channels_bytes + 2 * chain * BYTES_PER_COMMAND
+    key = f"components.{comps['GDDR6_AiM']}.channels"
+    return Estimate(memory_bytes=memory, commands=tokens * chain, memory_key=key, memory_file=spec.file,
+                    commands_key="tokens" if workload.phase == "decode" else "prompt",
+                    detail=f"{cfg.channels:,} channels x {per_channel:,} bytes; {tokens:,} tokens x {chain:,} "
+                           f"commands")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from archsim.cyclesim.program import Program
 from archsim.mapper import lowering
+from archsim.mapper.guard import check_device_memory
 
 # [assumed] kernels launched per op by an eager framework (HF GPT-2 at batch 1): attention is QK^T, scale/mask,
 # softmax, PV and the head reshapes; a fused GEMM+bias is one kernel; KV append is a cat/copy.
@@ -24,10 +25,16 @@ def _work(op) -> dict:
             "tensor": kind in TENSOR_OPS, "kernels": KERNELS_PER_OP.get(kind, 1)}
 
 
-def _lower(workload, spec, engine: str) -> Program:
+def _lower(workload, spec, engine: str, progress=None) -> Program:
     comp = next(c for c in spec.walk() if c.impl in ("GPU", "CPU"))
+    if comp.impl == "GPU":
+        check_device_memory(workload, spec, comp["memory_bytes"], key=f"components.{comp.path}.memory_bytes",
+                            device=f"{comp.get('model', comp.path)} (memory_bytes)")
     program = Program(engines={engine: comp.path}, meta={"reference_clock": engine, "workload": repr(workload)})
+    n = workload.n_steps
     for step in workload.steps():
+        if progress is not None:
+            progress(step.index, n, "mapping steps")
         graph = step.graph
         current_layer = block = prev = None
         for name in graph.topo():
@@ -41,14 +48,17 @@ def _lower(workload, spec, engine: str) -> Program:
                 prev = None
             op = attrs["op"]
             prev = block.add(engine, op.kind, _work(op), deps=() if prev is None else (prev,), label=name)
+    if progress is not None:
+        progress(n, n, "mapping steps")
     return program
 
 
 @lowering("gpu")
-def lower_gpu(workload, spec, **_options) -> Program:
-    return _lower(workload, spec, "gpu")
+def lower_gpu(workload, spec, *, progress=None, **_options) -> Program:
+    """GPU baselines: the weights plus the KV cache must fit ``memory_bytes`` (else :class:`MappingError`)."""
+    return _lower(workload, spec, "gpu", progress)
 
 
 @lowering("cpu")
-def lower_cpu(workload, spec, **_options) -> Program:
-    return _lower(workload, spec, "cpu")
+def lower_cpu(workload, spec, *, progress=None, **_options) -> Program:
+    return _lower(workload, spec, "cpu", progress)
