@@ -3,10 +3,11 @@
 from archsim.arch.registry import register_kind
 from archsim.arch.schema import count, nonneg, number, text
 
-register_kind("GPU", "A GPU as a parameter set: SMs, tensor cores, memory system, power, software overheads.", {
+# The GPU kind is a roofline (cyclesim/engines/processors.py): it reads the chip's peak figures, not its SM or
+# tensor-core counts or cache sizes, so those are not parameters (a sweep over them would be silently flat); the tile-level
+# tensor-core kinds (arch/kinds/tensor_core.py) model SMs and tensor cores.
+register_kind("GPU", "A GPU as a parameter set: peak compute, memory system, power, software overheads.", {
     "model": text("marketing name"),
-    "sms": count("streaming multiprocessors"),
-    "tensor_cores_per_sm": count("tensor cores per SM", default=4),
     "freq_mhz": number("SM clock used for peak figures"),
     "fp16_tensor_tflops": number("dense FP16 tensor-core peak"),
     "int8_tensor_tops": nonneg("dense INT8 tensor-core peak (0: not supported)", default=0.0),
@@ -14,9 +15,6 @@ register_kind("GPU", "A GPU as a parameter set: SMs, tensor cores, memory system
     "fp32_tflops": number("FP32 CUDA-core peak"),
     "memory_bytes": count("device memory capacity"),
     "memory_bw_gb_per_s": number("peak device-memory bandwidth"),
-    "l2_bytes": count("L2 cache capacity"),
-    "smem_per_sm_bytes": count("shared memory (configurable L1) per SM"),
-    "regfile_per_sm_bytes": count("register file per SM", default=262144),
     "board_power_w": number("board power limit (TDP)"),
     "idle_power_w": nonneg("board power when idle", default=0.0),
     "achieved_bw_fraction": number("fraction of peak bandwidth a memory-bound kernel reaches", max=1.0,

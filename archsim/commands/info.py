@@ -24,7 +24,7 @@ def register(sub) -> None:
     p = sub.add_parser("workload", help="op counts, FLOPs and bytes of a model's prefill or decode")
     p.add_argument("model", metavar="MODEL")
     p.add_argument("--prompt", type=int, default=64, help="prompt length in tokens (default 64)")
-    p.add_argument("--tokens", type=int, default=1, help="generated tokens (default 1)")
+    p.add_argument("--tokens", type=int, default=None, help="generated tokens (decode only; default 1)")
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--phase", choices=("decode", "prefill"), default="decode")
     p.add_argument("--json", action="store_true")
@@ -60,10 +60,11 @@ def cmd_list(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from archsim import arch
+    """Every check ``run`` makes before simulating (:func:`archsim.api.check`): schema, family, engine models."""
+    from archsim.api import check
 
     for f in args.files:
-        spec = arch.load(f, set=overrides(args.set))
+        spec = check(f, set=overrides(args.set))
         n = len(spec.parameters())
         print(f"{f}: ok ({spec.name}, family {spec.family}, {sum(1 for _ in spec.walk())} components, "
               f"{n} parameters)")
@@ -74,7 +75,7 @@ def cmd_show(args) -> int:
     from archsim import arch
 
     spec = arch.load(args.arch, set=overrides(args.set))
-    rows = spec.parameters()
+    rows = parameter_rows(spec)
     if args.json:
         print(json.dumps({"name": spec.name, "family": spec.family, "file": spec.file,
                           "extends": list(spec.chain[1:]), "parameters": rows}, indent=2, default=str))
@@ -93,28 +94,58 @@ def cmd_show(args) -> int:
     return 0
 
 
+DEFAULT_SOURCE = "default of the component kind"
+NO_SOURCE = "written in the YAML without a source"
+
+
+def parameter_rows(spec) -> list[dict]:
+    """``spec.parameters()`` with honest sources: a value the YAML (or an override) wrote says its own source,
+    else the nearest block's, else that it has none; only a value the YAML did not write is a kind default
+    (whatever block source covers its component)."""
+    rows = []
+    for comp in spec.walk():
+        written = spec.raw_params(comp.path)
+        for key, value in comp.params.items():
+            path = f"{comp.path}.{key}"
+            if key in written:
+                source = comp.source_of(key) or NO_SOURCE
+                if spec.overrides and path in spec.overrides and not comp.sources.get(key):
+                    source = "override (--set)"
+            else:
+                source = DEFAULT_SOURCE
+            rows.append({"path": path, "impl": comp.impl, "value": value, "source": source,
+                         "default": key not in written})
+    return rows
+
+
+#: the unit of each figure of ``Workload.totals()``
+TOTAL_UNITS = {"steps": "steps", "ops": "ops", "flops": "FLOP", "bytes_read": "bytes", "bytes_written": "bytes"}
+
+
 def cmd_workload(args) -> int:
+    import archsim
     from archsim import workloads
 
-    model = workloads.model(args.model)
-    if args.phase == "decode":
-        w = model.decode(prompt=args.prompt, tokens=args.tokens, batch=args.batch, beyond_context=True)
-    else:
-        w = model.prefill(prompt=args.prompt, batch=args.batch)
+    w = archsim.workload(args.model, phase=args.phase, prompt=args.prompt, tokens=args.tokens, batch=args.batch)
+    tokens = w.tokens
     totals = w.totals()
+    cfg = workloads.get_model(args.model)  # the model as trained: a decode past its context extends w.model
+    params = {"parameters": cfg.param_count(), "parameters_without_embeddings":
+              cfg.param_count(with_embeddings=False)}
     if args.json:
         print(json.dumps({"model": args.model, "phase": args.phase, "prompt": args.prompt,
-                          "tokens": args.tokens, "batch": args.batch, **totals}, indent=2, default=float))
+                          "tokens": tokens, "batch": args.batch, **params, **totals}, indent=2, default=float))
         return 0
-    cfg = w.model
-    print(f"{args.model}: {cfg.param_count() / 1e9:.3f} B parameters "
-          f"({cfg.param_count(with_embeddings=False) / 1e9:.3f} B without embeddings)")
-    print(f"{args.phase}: prompt {args.prompt} tokens, {args.tokens} generated, batch {args.batch}")
+    print(f"{args.model}: {params['parameters'] / 1e9:.3f} B parameters "
+          f"({params['parameters_without_embeddings'] / 1e9:.3f} B without embeddings)")
+    if args.phase == "decode":
+        print(f"{args.phase}: prompt {args.prompt} tokens, {tokens} generated, batch {args.batch}")
+    else:
+        print(f"{args.phase}: prompt {args.prompt} tokens, batch {args.batch}")
     if getattr(w, "context_note", None):
         print(f"  note: {w.context_note}")
     for key, value in totals.items():
-        unit = "" if key == "ops" else (" FLOP" if "flop" in key else " bytes")
-        print(f"  {key:<16} {value:>22,.0f}{unit}")
+        print(f"  {key:<16} {value:>22,.0f} {TOTAL_UNITS.get(key, '')}".rstrip())
     return 0
 
 

@@ -21,7 +21,7 @@ def test_list_show_validate(capsys):
     rc, out, _ = run(capsys, "show", "t4", "--json")
     doc = json.loads(out)
     assert {"path": "gpu.memory_bw_gb_per_s", "impl": "GPU", "value": 320.0,
-            "source": "[paper reference] 320 GB/s"} in doc["parameters"]
+            "source": "[paper reference] 320 GB/s", "default": False} in doc["parameters"]
     rc, out, _ = run(capsys, "validate", "arch/specs/pim_gpt.yaml", "arch/specs/t4.yaml")
     assert rc == 0 and out.count(": ok (") == 2
 
