@@ -13,8 +13,10 @@ error, so an error never lands on the end of a progress line.
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from typing import Callable
+import threading
+from typing import Callable, Iterator
 
 _OPEN: list["Progress"] = []
 
@@ -23,6 +25,18 @@ def end_all() -> None:
     """End every open progress bar (each line ends with a newline)."""
     for p in list(_OPEN):
         p.close()
+
+
+def _columns(stream) -> int:
+    """The terminal's width, or 100 where it reports none (a pty without a size says 0; tqdm then draws an
+    empty bar, hence also the fixed ``nrows``)."""
+    import os
+
+    try:
+        cols = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        cols = 0
+    return cols if cols >= 40 else 100
 
 
 def is_terminal(stream) -> bool:
@@ -57,7 +71,7 @@ class Progress:
         if self._bar is None or self._desc != desc:
             self.close()
             self._bar = tqdm(total=total or None, desc=f"  {desc}", unit=unit, file=self.stream, leave=True,
-                             dynamic_ncols=True, mininterval=0.2)
+                             ncols=_columns(self.stream), nrows=24, mininterval=0.2)
             self._desc = desc
             if self not in _OPEN:
                 _OPEN.append(self)
@@ -66,6 +80,42 @@ class Progress:
             bar.total = total
         if done > bar.n:
             bar.update(done - bar.n)   # tqdm limits the redraws (mininterval)
+
+    @contextlib.contextmanager
+    def watch(self, desc: str, read: Callable[[], tuple[int, int]], unit: str = "it",
+              interval: float = 0.5) -> Iterator[None]:
+        """Show ``read() -> (done, total)`` every ``interval`` seconds while the body runs, from a thread that
+        only reads (for a loop that has no callback, e.g. a DRAM replay); the bar ends with the body."""
+        if not self.enabled:
+            yield
+            return
+        stop = threading.Event()
+        lock = threading.Lock()
+
+        def poll() -> None:
+            while not stop.wait(interval):
+                try:
+                    done, total = read()
+                except Exception:  # noqa: BLE001 - a racing read is only a missed update
+                    continue
+                with lock:
+                    if not stop.is_set():
+                        self.update(desc, unit, done, total)
+
+        t = threading.Thread(target=poll, name="archsim-progress", daemon=True)
+        t.start()
+        try:
+            yield
+        finally:
+            with lock:
+                stop.set()
+            t.join()
+            try:
+                done, total = read()
+                self.update(desc, unit, done, total)
+            except Exception:  # noqa: BLE001
+                pass
+            self.close()
 
     def close(self) -> None:
         """End the current bar (its line ends with a newline)."""

@@ -27,6 +27,7 @@ def register(sub) -> None:
                         "(identical results, faster); default burst")
     r.add_argument("--trace-out", metavar="FILE", help="write the issued command trace (the checker's input)")
     r.add_argument("--json", action="store_true", help="machine-readable output")
+    r.add_argument("--quiet", action="store_true", help="no progress output on stderr")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
     r.set_defaults(func=cmd_replay)
 
@@ -50,11 +51,19 @@ def _load(args):
 def cmd_replay(args) -> int:
     from archsim.base.io import write_text_atomic
     from archsim.cyclesim.dram import DramConfig, DramSystem, format_command_trace, parse_requests
+    from archsim.progress import Progress
 
     spec, comp = _load(args)
     system = DramSystem(DramConfig.from_params(comp.params, file=spec.file), args.mode)
-    program = parse_requests(args.trace, system)
-    res = system.run(program, trace=bool(args.trace_out))
+    prog = Progress(not (args.json or getattr(args, "quiet", False)))  # only on a terminal
+    program = parse_requests(args.trace, system, progress=prog.callback("reading trace", "line"))
+    ctls = system._ctls  # read-only: how far each channel's controller is through its instructions
+
+    def done_total():
+        return max(((c.pos, len(c.items)) for c in ctls), key=lambda d: d[0] / max(d[1], 1))
+
+    with prog.watch("replaying", done_total, "instr"):
+        res = system.run(program, trace=bool(args.trace_out))
     if args.trace_out:
         write_text_atomic(args.trace_out, format_command_trace(res.trace, standard=res.standard,
                                                                clock_mhz=res.clock_mhz))

@@ -72,14 +72,18 @@ def read_lines(source) -> tuple[list[str], str | None]:
     return [str(x) for x in source], None
 
 
-def parse_requests(source, system) -> list[list]:
-    """Parse a request trace into per-channel instruction lists for ``system`` (a :class:`DramSystem`)."""
+def parse_requests(source, system, progress=None) -> list[list]:
+    """Parse a request trace into per-channel instruction lists for ``system`` (a :class:`DramSystem`).
+    ``progress(lines_done, lines_total)``, if given, is called every 65,536 lines and at the end."""
     lines, file = read_lines(source)
     cfg = system.cfg
     chans: list[list] = [[] for _ in range(cfg.channels)]
     block: list[list] | None = None
     block_line = 0
+    n_lines = len(lines)
     for no, raw in enumerate(lines, 1):
+        if progress is not None and not no & 0xFFFF:
+            progress(no, n_lines)
         text = raw.split("#", 1)[0].strip()
         if not text:
             continue
@@ -119,6 +123,8 @@ def parse_requests(source, system) -> list[list]:
             raise TraceError(f"line {no}: {exc.detail}", file=file) from None
     if block is not None:
         raise TraceError(f"line {block_line}: BLOCK is never closed by END", file=file)
+    if progress is not None:
+        progress(n_lines, n_lines)
     return chans
 
 
