@@ -182,8 +182,9 @@ def run(program: Program, spec, *, mode: str = "burst", trace: bool = False, pro
         m.mode = mode
     n_commands = 0
     bi = -1
+    every = max(1, min(256, total // 1000))  # about a thousand reports, at least every 256 blocks
     for bi, block in enumerate(program.blocks):
-        if progress is not None and bi % 256 == 0:
+        if progress is not None and bi % every == 0:
             progress(bi, total)
         if not block.commands:
             continue
