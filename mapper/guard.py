@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from archsim.base.errors import MappingError
+from archsim.base.registry import Registry
 
 #: default work limit: simulator commands (engine commands of the program) per run
 DEFAULT_COMMAND_LIMIT = 1_000_000_000
@@ -66,18 +67,13 @@ class Estimate:
 
 
 Estimator = Callable[..., Estimate]
-ESTIMATORS: dict[str, Estimator] = {}
+#: family -> estimator; registered next to the family's lowering (the registry loads the mapper's modules)
+ESTIMATORS: Registry[Estimator] = Registry("estimator", package="archsim.mapper")
 
 
 def estimator(*families: str):
     """Register an estimator ``fn(workload, spec, **options) -> Estimate`` for architecture families."""
-
-    def deco(fn: Estimator) -> Estimator:
-        for f in families:
-            ESTIMATORS[f] = fn
-        return fn
-
-    return deco
+    return ESTIMATORS.register(*families)
 
 
 def default_estimate(workload, spec, **_options) -> Estimate:
@@ -92,10 +88,7 @@ def default_estimate(workload, spec, **_options) -> Estimate:
 
 def estimate(workload, spec, **options) -> Estimate:
     """The estimated state and work of mapping and simulating ``workload`` on ``spec``."""
-    from archsim.mapper import LOWERINGS
-
-    LOWERINGS.get(spec.family)  # loads the family's module, which registers its estimator
-    return ESTIMATORS.get(spec.family, default_estimate)(workload, spec, **options)
+    return (ESTIMATORS.get(spec.family) or default_estimate)(workload, spec, **options)
 
 
 def _gib(n: float) -> str:
