@@ -2,12 +2,17 @@
 
 Every problem raises :class:`ArchSpecError` naming the file, the key path inside the document
 (``components.dram.channels``) and what was expected. The loader never executes YAML tags (``yaml.SafeLoader``)
-and rejects duplicate keys, which plain PyYAML would silently overwrite.
+and rejects duplicate keys, which plain PyYAML would silently overwrite. Numbers in exponent form without a dot
+(``2e3``, ``1e300``; text under YAML 1.1) are numbers, and a number that is not finite (``.inf``, ``.nan``,
+``1e400``) is refused, in files and in ``--set`` values alike.
 """
 
 from __future__ import annotations
 
 import copy
+import math
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +30,47 @@ MAX_EXTENDS_DEPTH = 16
 
 # --- YAML reading --------------------------------------------------------------------------------------------
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate mapping keys."""
+    """SafeLoader that refuses duplicate mapping keys and reads ``2e3`` as a number (YAML 1.2 style)."""
+
+
+# YAML 1.1 floats need a dot and a signed exponent; also read 2e3, 2.5e3, -1E5, .5e3, 1e300 as floats. Added after
+# the standard resolvers, so integers and the floats YAML 1.1 knows resolve as before.
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
+
+STDIN_NAMES = ("-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
+
+
+class _NonFinite(float):
+    """A YAML float that is not finite (``.inf``, ``.nan``, ``1e400``), kept with its text for the message."""
+
+    text = ""
+
+
+def _construct_float(loader: _StrictLoader, node: yaml.ScalarNode) -> float:
+    value = loader.construct_yaml_float(node)
+    if math.isfinite(value):
+        return value
+    out = _NonFinite(value)
+    out.text = str(node.value)
+    return out
+
+
+def check_finite(value: Any, file: str | None, key: str) -> None:
+    """Refuse infinities and NaNs anywhere in ``value`` (mappings and lists too), naming the key path."""
+    if isinstance(value, float) and not math.isfinite(value):
+        text = getattr(value, "text", "") or repr(value)
+        why = ("infinity and NaN are not numbers a parameter can take" if text.lstrip("+-").startswith(".")
+               or text.lstrip("+-").lower() in ("inf", "nan", "infinity") else
+               "it overflows a 64-bit float (largest about 1.8e308)")
+        raise ArchSpecError(f"expected a finite number, got {text!r}: {why}", file=file, key=key or None)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            check_finite(v, file, f"{key}.{k}" if key else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            check_finite(v, file, f"{key}[{i}]")
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -46,9 +91,16 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 
 
 def parse_yaml(text: str, file: str) -> Any:
+    doc = _parse(text, file)
+    check_finite(doc, file, "")
+    return doc
+
+
+def _parse(text: str, file: str) -> Any:
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader derives from SafeLoader
     except yaml.MarkedYAMLError as exc:
@@ -69,6 +121,8 @@ def spec_names() -> list[str]:
 def resolve(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
     """A shipped spec name (``pim_gpt``, ``pim-gpt``) or a path to a YAML file."""
     s = str(name_or_path)
+    if s.strip() in STDIN_NAMES:
+        raise ArchSpecError("reading from standard input is not supported; give a file path", file=s)
     candidates = []
     if relative_to is not None:
         candidates.append(relative_to / s)
@@ -78,6 +132,12 @@ def resolve(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
     for c in candidates:
         if c.is_file():
             return c.resolve()
+    for c in candidates[:-1]:  # a path that exists but is no file (the shipped name is always a file)
+        if c.is_dir():
+            raise ArchSpecError("is a directory; expected a YAML file", file=str(c))
+        if c.exists():
+            raise ArchSpecError("is not a regular file (a device, pipe or socket); expected a YAML file",
+                                file=str(c))
     raise ArchSpecError(f"no architecture file or shipped architecture named {s!r}; "
                         f"shipped: {', '.join(spec_names())}")
 
@@ -88,8 +148,11 @@ Origins = dict[tuple[str, ...], str]
 
 def _read_doc(path: Path) -> dict:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ArchSpecError(f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at byte offset {exc.start} "
+                            f"cannot be decoded; expected a UTF-8 YAML file", file=str(path)) from None
+    except OSError as exc:
         raise ArchSpecError(f"cannot read file: {exc.strerror or exc}", file=str(path)) from None
     doc = parse_yaml(text, str(path))
     if not isinstance(doc, dict):
@@ -158,7 +221,8 @@ def _load_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, Origins,
     try:
         parent_path = resolve(parent_name, relative_to=path.parent)
     except ArchSpecError as exc:
-        raise ArchSpecError(exc.detail, file=file, key="extends") from None
+        detail = f"{exc.file}: {exc.detail}" if exc.file else exc.detail
+        raise ArchSpecError(detail, file=file, key="extends") from None
     merged, origins, chain = _load_chain(parent_path, seen + (path,))
     for key, value in doc.items():
         if key == "extends":
@@ -292,6 +356,8 @@ def _check_cross(spec: ArchSpec) -> None:
 def load(name_or_path: str | Path, set: dict[str, Any] | None = None) -> ArchSpec:  # noqa: A002
     """Load, merge and validate an architecture; ``set`` overrides parameters by key path."""
     path = resolve(name_or_path)
+    if set is not None:
+        _check_overrides(set, str(path))
     doc, origins, chain = _load_chain(path)
     spec = validate(doc, origins, str(path), chain)
     if set:
@@ -325,18 +391,26 @@ def parse_override(item: str) -> tuple[str, Any]:
     if not sep or not key.strip():
         raise ArchSpecError(f"expected KEY=VALUE (e.g. dram.channels=16), got {item!r}", key="--set")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = yaml.load(raw, Loader=_StrictLoader) if raw.strip() else ""  # noqa: S506 - a SafeLoader
     except yaml.YAMLError:
         value = raw
-    if isinstance(value, str):  # YAML 1.1 reads "1e2" as text; a user typing it means a number
-        try:
-            value = float(value) if any(c in value for c in ".eE") else int(value)
-        except ValueError:
-            pass
+    check_finite(value, None, f"--set {key.strip()}")
     return key.strip(), value
 
 
+def _check_overrides(overrides: Any, file: str) -> None:
+    if not isinstance(overrides, Mapping):
+        raise ArchSpecError(f"expected set= to be a mapping of 'component.parameter' to values, e.g. "
+                            f"{{'dram.channels': 16}}; got {type(overrides).__name__}", file=file, key="set")
+    for key, value in overrides.items():
+        if not isinstance(key, str):
+            raise ArchSpecError(f"expected a key path 'component.parameter' as a string, got {key!r}", file=file,
+                                key="set")
+        check_finite(value, file, f"--set {key}")
+
+
 def apply_overrides(spec: ArchSpec, overrides: dict[str, Any]) -> ArchSpec:
+    _check_overrides(overrides, spec.file)
     doc = copy.deepcopy(spec.raw)
     for key, value in overrides.items():
         comp_path, _, param = key.rpartition(".")
