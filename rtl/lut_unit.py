@@ -17,6 +17,8 @@ Ports (all synchronous to ``sync``):
 
 from __future__ import annotations
 
+from numbers import Integral
+
 from amaranth.hdl import Array, Cat, Module, Signal, signed, unsigned
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
@@ -27,6 +29,12 @@ TABLE_ENTRIES = 8
 
 class LutDotUnit(wiring.Component):
     def __init__(self, n_cols: int = 4, table_bits: int = 11, w_bits: int = 4, acc_bits: int = 32):
+        args = {"n_cols": n_cols, "table_bits": table_bits, "w_bits": w_bits, "acc_bits": acc_bits}
+        for name, value in args.items():
+            if isinstance(value, bool) or not isinstance(value, Integral):
+                self._MustUse__silence = True
+                raise TypeError(f"LutDotUnit: {name} must be an int, got {type(value).__name__} {value!r}")
+        n_cols, table_bits, w_bits, acc_bits = (int(v) for v in args.values())
         if n_cols < 1 or table_bits < 2 or not 1 <= w_bits <= 8 or acc_bits < table_bits + w_bits:
             self._MustUse__silence = True  # a rejected unit is not an unused design: no warning at exit
             raise ValueError("LutDotUnit: need n_cols >= 1, table_bits >= 2, 1 <= w_bits <= 8, "

@@ -7,6 +7,7 @@ and assert it equals these numbers, and the cycle models use the same numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral
 
 
 @dataclass(frozen=True)
@@ -24,5 +25,10 @@ LUT_DOT_UNIT = UnitTiming(
 
 
 def lmma_cycles(weight_bits: int) -> int:
-    """Cycles one LUT array spends on one ``lmma`` instruction: one bit plane per initiation interval."""
-    return weight_bits * LUT_DOT_UNIT.initiation_interval_cycles
+    """Cycles one LUT array spends on one ``lmma`` instruction: one bit plane per initiation interval.
+    ``weight_bits`` must be a positive int (TypeError / ValueError otherwise)."""
+    if isinstance(weight_bits, bool) or not isinstance(weight_bits, Integral):
+        raise TypeError(f"lmma_cycles: weight_bits must be an int, got {type(weight_bits).__name__} {weight_bits!r}")
+    if weight_bits < 1:
+        raise ValueError(f"lmma_cycles: weight_bits must be a positive int (bits per weight), got {weight_bits}")
+    return int(weight_bits) * LUT_DOT_UNIT.initiation_interval_cycles
