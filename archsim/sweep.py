@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 
 from archsim.base.errors import ArchsimError
-from archsim.base.io import write_text_atomic
+from archsim.base.io import check_output_file, write_text_atomic
 
 
 def grid_points(grid: dict[str, Iterable[Any]]) -> list[dict[str, Any]]:
@@ -86,8 +86,8 @@ def sweep(arch_name: str, model: str, grid: dict[str, Iterable[Any]], *, out: st
     total = len(points)
     if progress:
         progress(total - len(todo), total)
-    if journal:
-        journal.parent.mkdir(parents=True, exist_ok=True)
+    if out:
+        check_output_file(out, "out")  # the folder must exist (a FILE output never creates folders)
     fh = journal.open("a", encoding="utf-8") if journal else None
 
     def record(row: dict) -> None:

@@ -40,19 +40,34 @@ def register(sub) -> None:
     c.set_defaults(func=cmd_check)
 
 
+def _is_dram(comp) -> bool:
+    from archsim import arch
+
+    return "timing_preset" in arch.get_kind(comp.impl).params  # every DRAM kind names its timing table
+
+
 def _load(args):
     from archsim import arch
+    from archsim.base.errors import ArchSpecError
     from archsim.commands.info import overrides
 
     spec = arch.load(args.arch, set=overrides(args.set))
-    return spec, spec.component(args.component)
+    comp = spec.component(args.component)
+    if not _is_dram(comp):
+        drams = [c.path for c in spec.walk() if _is_dram(c)]
+        raise ArchSpecError(f"component {args.component!r} is a {comp.impl}, not a DRAM; expected a DRAM "
+                            f"component of {spec.name}: {', '.join(drams) or 'none (this spec has no DRAM)'}",
+                            file=spec.file, key="--component")
+    return spec, comp
 
 
 def cmd_replay(args) -> int:
-    from archsim.base.io import write_text_atomic
+    from archsim.base.io import check_output_file, write_text_atomic
     from archsim.cyclesim.dram import DramConfig, DramSystem, format_command_trace, parse_requests
     from archsim.progress import Progress
 
+    if args.trace_out:
+        check_output_file(args.trace_out, "--trace-out")  # before the replay, not after it
     spec, comp = _load(args)
     system = DramSystem(DramConfig.from_params(comp.params, file=spec.file), args.mode)
     prog = Progress(not (args.json or getattr(args, "quiet", False)))  # only on a terminal

@@ -153,7 +153,10 @@ def cmd_demo(args) -> int:
     """Validate every shipped architecture, summarize a GPT-2 workload, then run each subcommand's demo hook
     (a DRAM GEMV, and `reproduce all`, which writes reports under ``--out``)."""
     from archsim import arch
+    from archsim.commands.reproduce import check_out
+    from archsim import reproduce
 
+    check_out(reproduce.names(), args.out)  # before anything runs, not after a minute of work
     print("== architectures ==")
     for name in arch.spec_names():
         spec = arch.load(name)

@@ -13,9 +13,21 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_reproduce)
 
 
+def check_out(targets: list[str], out: str) -> None:
+    """Fail before any target runs if a report folder cannot be written (``--out`` and ``--out/<target>``)."""
+    from pathlib import Path
+
+    from archsim.base.io import check_output_dir
+
+    check_output_dir(out, "--out")
+    for name in targets:
+        check_output_dir(Path(out) / name, "--out")
+
+
 def run_targets(targets: list[str], out: str, quick: bool) -> None:
     from archsim import reproduce
 
+    check_out(targets, out)
     for name in targets:
         t0 = time.monotonic()
         report = reproduce.build(name, quick=quick)
@@ -32,6 +44,9 @@ def cmd_reproduce(args) -> int:
             print(name)
         return 0
     targets = reproduce.names() if args.target == "all" else [args.target]
+    for name in targets:
+        if name not in reproduce.names():
+            reproduce.build(name)  # the unknown-target error, before any folder is made
     run_targets(targets, args.out, args.quick)
     return 0
 

@@ -43,9 +43,11 @@ def limits_from(args):
 
 def cmd_run(args) -> int:
     import archsim
-    from archsim.base.io import write_text_atomic
+    from archsim.base.io import check_output_file, write_text_atomic
     from archsim.progress import Progress
 
+    if args.trace_out:
+        check_output_file(args.trace_out, "--trace-out")  # before the simulation, not after it
     prog = Progress(not (args.quiet or args.json))
     try:
         result = archsim.simulate(args.arch, args.workload, phase=args.phase, prompt=args.prompt,

@@ -33,10 +33,12 @@ def parse_grid(items: list[str]) -> dict:
 
 def cmd_sweep(args) -> int:
     from archsim.base.errors import ArchsimError
+    from archsim.base.io import check_output_file
     from archsim.sweep import stderr_progress, sweep
 
     if args.workers < 1:
         raise ArchsimError(f"expected --workers >= 1, got {args.workers}", key="--workers")
+    check_output_file(args.out, "--out")  # the CSV (and its journal beside it), before any point runs
     df = sweep(args.arch, args.workload, parse_grid(args.grid), out=args.out, workers=args.workers,
                mode=args.mode, progress=stderr_progress(), prompt=args.prompt, tokens=args.tokens,
                batch=args.batch)

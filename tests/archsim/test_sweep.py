@@ -14,6 +14,7 @@ GRID = {"gpu.memory_bw_gb_per_s": [160, 320, 640], "gpu.kernel_overhead_us": [1,
 
 def test_grid_order_and_parallel_equals_serial(tmp_path):
     serial = sw.sweep("t4", "gpt2-small", GRID, tokens=2, workers=1)
+    (tmp_path / "new" / "dir").mkdir(parents=True)  # a FILE output's folder must exist (it is never created)
     parallel = sw.sweep("t4", "gpt2-small", GRID, tokens=2, workers=2, out=tmp_path / "new" / "dir" / "p.csv")
     assert list(serial["gpu.memory_bw_gb_per_s"]) == [160, 160, 320, 320, 640, 640]
     pd.testing.assert_frame_equal(serial, parallel)
