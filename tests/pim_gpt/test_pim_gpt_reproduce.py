@@ -26,7 +26,9 @@ def test_reproduce_quick_writes_tables_figures_and_claims(tmp_path, capsys):
     ch = pd.read_csv(d / "channels.csv")
     assert ch["ms_per_token"].is_monotonic_decreasing
     claims = pd.read_csv(d / "claims.csv")
-    assert set(claims.columns) >= {"claim", "paper", "model", "ratio_model_over_paper", "note"}
+    assert set(claims.columns) >= {"claim", "paper_low", "paper_high", "model_low", "model_high",
+                                   "ratio_model_over_paper_low", "ratio_model_over_paper_high", "note"}
+    assert claims["paper_low"].dtype == float and claims["model_high"].dtype == float
     # deterministic: a second run renders the same report, bit for bit
     assert build("pim-gpt", quick=True).render() + "\n" == (d / "report.txt").read_text()
 

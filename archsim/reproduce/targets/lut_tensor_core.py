@@ -147,21 +147,25 @@ def table1(quick: bool) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         s, b = res["seq2048"], res["bs1024"]
         lat_rows.append({
             "config": row.config, "workload": row.workload,
-            "BS1 SEQ2048 paper ms": p[0], "model ms": round(s[0] * 1e3, 2), "ratio": round(s[0] * 1e3 / p[0], 2),
-            "of which linear GEMMs ms": round(s[1].get("linear", 0) * 1e3, 2),
-            "attention ms": round(s[1].get("attention", 0) * 1e3, 2),
-            "BS1024 SEQ1 paper ms": p[1], "model ms ": round(b[0] * 1e3, 2), "ratio ": round(b[0] * 1e3 / p[1], 2),
-            "of which linear GEMMs ms ": round(b[1].get("linear", 0) * 1e3, 2)})
+            "BS1 SEQ2048 paper ms": p[0], "BS1 SEQ2048 model ms": round(s[0] * 1e3, 2),
+            "BS1 SEQ2048 model/paper": round(s[0] * 1e3 / p[0], 2),
+            "BS1 SEQ2048 linear GEMMs ms": round(s[1].get("linear", 0) * 1e3, 2),
+            "BS1 SEQ2048 attention ms": round(s[1].get("attention", 0) * 1e3, 2),
+            "BS1024 SEQ1 paper ms": p[1], "BS1024 SEQ1 model ms": round(b[0] * 1e3, 2),
+            "BS1024 SEQ1 model/paper": round(b[0] * 1e3 / p[1], 2),
+            "BS1024 SEQ1 linear GEMMs ms": round(b[1].get("linear", 0) * 1e3, 2)})
         h = res["hw"]
         hw_rows.append({
             "config": row.config, "unit": row.unit,
-            "peak paper": p[2], "peak model": round(h["peak"], 1), "ratio": round(h["peak"] / p[2], 3),
-            "TC mm2/SM paper": p[3], "model": None if h["area"] is None else round(h["area"], 3),
-            "ratio ": None if h["area"] is None else round(h["area"] / p[3], 2),
-            "density paper": p[4], "model ": None if h["density"] is None else round(h["density"], 2),
-            "ratio  ": None if h["density"] is None else round(h["density"] / p[4], 2),
-            "energy eff paper": p[5], "model  ": None if h["energy"] is None else round(h["energy"], 2),
-            "ratio   ": None if _ratio(h["energy"], p[5]) is None else round(h["energy"] / p[5], 2)})
+            "peak paper": p[2], "peak model": round(h["peak"], 1), "peak model/paper": round(h["peak"] / p[2], 3),
+            "TC mm2/SM paper": p[3], "TC mm2/SM model": None if h["area"] is None else round(h["area"], 3),
+            "TC mm2/SM model/paper": None if h["area"] is None else round(h["area"] / p[3], 2),
+            "density T(FL)OPs/mm2 paper": p[4],
+            "density T(FL)OPs/mm2 model": None if h["density"] is None else round(h["density"], 2),
+            "density model/paper": None if h["density"] is None else round(h["density"] / p[4], 2),
+            "energy eff T(FL)OPs/W paper": p[5],
+            "energy eff T(FL)OPs/W model": None if h["energy"] is None else round(h["energy"], 2),
+            "energy eff model/paper": None if _ratio(h["energy"], p[5]) is None else round(h["energy"] / p[5], 2)})
     return pd.DataFrame(lat_rows), pd.DataFrame(hw_rows), results
 
 
@@ -218,8 +222,8 @@ def sensitivity() -> pd.DataFrame:
             ref = base.get(variant, base["as shipped"])
             rows.append({"variant": variant, "config": row.config, "BS1 SEQ2048 ms": round(t["seq2048"], 2),
                          "BS1024 SEQ1 ms": round(t["bs1024"], 2),
-                         "speedup over FP16 TC (same variant), SEQ2048": round(ref["seq2048"] / t["seq2048"], 2),
-                         "BS1024": round(ref["bs1024"] / t["bs1024"], 2)})
+                         "BS1 SEQ2048 speedup over FP16 TC (same variant)": round(ref["seq2048"] / t["seq2048"], 2),
+                         "BS1024 SEQ1 speedup over FP16 TC (same variant)": round(ref["bs1024"] / t["bs1024"], 2)})
     return pd.DataFrame(rows)
 
 
@@ -284,8 +288,8 @@ def latency_figure(lat: pd.DataFrame):
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     x = range(len(lat))
-    for ax, (paper, model, title) in zip(axes, (("BS1 SEQ2048 paper ms", "model ms", "BS1 SEQ2048"),
-                                                ("BS1024 SEQ1 paper ms", "model ms ", "BS1024 SEQ1"))):
+    for ax, (paper, model, title) in zip(axes, (("BS1 SEQ2048 paper ms", "BS1 SEQ2048 model ms", "BS1 SEQ2048"),
+                                                ("BS1024 SEQ1 paper ms", "BS1024 SEQ1 model ms", "BS1024 SEQ1"))):
         ax.bar([i - 0.2 for i in x], lat[paper], 0.4, label="paper")
         ax.bar([i + 0.2 for i in x], lat[model], 0.4, label="model")
         ax.set_xticks(list(x), lat["config"], rotation=30, ha="right", fontsize=7)
