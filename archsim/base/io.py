@@ -84,6 +84,15 @@ def check_output_dir(path: str | Path, key: str | None = None) -> Path:
 
 
 def _umask() -> int:
+    """The process umask, read without changing it where the system tells it (Linux), so other threads never
+    see a temporary umask of 0."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask
