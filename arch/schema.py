@@ -55,6 +55,9 @@ class Param:
     def check(self, value: Any) -> Any:
         t = self.type
         if t == "int":
+            # a whole number written in exponent form (channels: 2e3) is that integer; 2.5 is not
+            if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+                value = int(value)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"expected an integer, got {_show(value)}")
         elif t == "float":

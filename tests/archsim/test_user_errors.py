@@ -325,3 +325,12 @@ def test_lut_unit_argument_types(kw, name):
 
     with pytest.raises(TypeError, match=f"LutDotUnit: {name} must be an int, got "):
         LutDotUnit(**kw)
+
+
+def test_whole_exponent_numbers_count_as_integers():
+    """``channels: 2e3`` is the integer 2000 (an integer parameter); ``channels: 1.5`` is still refused."""
+    spec = arch.load("pim_gpt", set={"dram.channels": 16.0})
+    assert spec["dram.channels"] == 16 and isinstance(spec["dram.channels"], int)
+    assert arch.load("pim_gpt", set=dict([arch.parse_override("dram.channels=1.6e1")]))["dram.channels"] == 16
+    with pytest.raises(ArchSpecError, match="expected an integer, got"):
+        arch.load("pim_gpt", set={"dram.channels": 1.5})
