@@ -97,16 +97,16 @@ _BASE_COMMANDS = _cmds(
 _PIM_COMMANDS = _cmds(
     CommandDef("ACT16", "channel", needs="closed", effect="open", energy="act_energy_pj * banks", acts="banks",
                source="[public-sim] AiM ACT16: activate the same row in every bank of the channel"),
-    CommandDef("MAC", "bank", needs="open", done="nCCDL", energy="mac_energy_pj / banks",
+    CommandDef("MAC", "bank", needs="open", done="1", energy="mac_energy_pj / banks",
                bank_bytes="access_bytes", accesses="1", column=True,
                source="[public-sim] AiM MAC_SBK: one 256-bit column MAC in one bank"),
-    CommandDef("MAC16", "channel", needs="open", done="nCCDL", energy="mac_energy_pj",
+    CommandDef("MAC16", "channel", needs="open", done="1", energy="mac_energy_pj",
                bank_bytes="banks * access_bytes", accesses="banks", column=True,
                source="[public-sim] AiM MAC_ABK: one 256-bit column MAC in every bank"),
-    CommandDef("EWMUL16", "channel", needs="open", done="nCWL+nBL", energy="mac_energy_pj",
+    CommandDef("EWMUL16", "channel", needs="open", done="1", energy="mac_energy_pj",
                bank_bytes="banks * access_bytes", accesses="banks", column=True,
                source="[public-sim] AiM EWMUL; energy [assumed: like one MAC16]"),
-    CommandDef("AF16", "channel", needs="open", done="nCCDL", energy="mac_energy_pj", accesses="banks",
+    CommandDef("AF16", "channel", needs="open", done="1", energy="mac_energy_pj", accesses="banks",
                source="[public-sim] AiM AF (activation-function lookup); energy [assumed: like one MAC16]"),
     CommandDef("WRGB", "channel", mode="reg", done="nCWLGB+nBL", energy=_IO, bus_bytes="access_bytes",
                column=True, source="[public-sim] AiM WR_GB: write one 256-bit column of the global buffer"),
@@ -167,6 +167,33 @@ _BASE_RULES = [
     _r("rfc", "bank", "REFab", "ACT ACT16 REFab", "nRFC"),
 ]
 
+_AIM_SIM = ("[public-sim] AiM simulator GDDR6-AiM derived constraint (its GDDR6.cpp timing table, tWPRE = 1 tCK); "
+            "reference/pim-gpt.md, issue 10")
+
+# Where the public AiM simulator's rules differ from the GDDR6 base table, its rules (by name; same scope).
+_AIM_OVERRIDES = {
+    "rtw": ("RD", "WR", "nCL+nBL+3-nCWL+nWPRE"),                          # 50
+    "rtw_reg": ("RD", "WRGB WRMAC16", "nCL+nBL+3-nCWLREG+nWPRE"),         # 55 (nCWLGB = nCWLREG)
+    "rtw_regrd": ("RDMAC16", "WR", "nCLREG+nBL+3-nCWL+nWPRE"),            # 0: never binds
+    "rtw_regreg": ("RDMAC16", "WRGB WRMAC16", "nCLREG+nBL+3-nCWLREG+nWPRE"),  # 5
+    "wtr_s_reg": ("WRGB", "RD RDMAC16", "nCWLGB+nBL+nWTRS"),              # 12
+}
+_AIM_EXTRA = [
+    _r("wtr_s_wrmac", "channel", "WRMAC16", "RD", "nCWLREG+nBL+nWTRS", source=_AIM_SIM),           # 12
+    _r("wtr_l_wrmac", "channel", "WRMAC16", "RDMAC16", "nCWLREG+nBL+nWTRL", source=_AIM_SIM),      # 14
+]
+
+
+def _aim_rules() -> list:
+    out = []
+    for r in _BASE_RULES:
+        if r.name in _AIM_OVERRIDES:
+            pre, fol, lat = _AIM_OVERRIDES[r.name]
+            r = _r(r.name, r.scope, pre, fol, lat, r.window, source=_AIM_SIM)
+        out.append(r)
+    return out + _AIM_EXTRA
+
+
 _FAW = _r("faw", "channel", "ACT", "ACT", "nFAW", window=4, source="JEDEC GDDR6 four-activate window")
 
 _GDDR6_TIMINGS = {
@@ -179,7 +206,7 @@ _AIM_TIMINGS = {
     "nBL": 2, "nCL": 50, "nRCDRD": 36, "nRCDRDMAC": 56, "nRCDWR": 28, "nRP": 32, "nRAS": 54, "nRC": 89,
     "nWR": 33, "nRTP": 12, "nCWL": 6, "nCCDS": 2, "nCCDL": 2, "nRRDS": 11, "nRRDL": 11, "nFAW": 42,
     "nRFC": 210, "nRFCpb": 105, "nREFI": 3333, "nRCDEWMUL": 25, "nRCDRDAF": 86, "nRCDRDCP": 66, "nRCDWRCP": 48,
-    "nCLGB": 1, "nCWLGB": 1, "nCWLREG": 1, "nCLREG": 0, "nMODCH": 32,
+    "nCLGB": 1, "nCWLGB": 1, "nCWLREG": 1, "nCLREG": 0, "nMODCH": 32, "nWPRE": 1,
     # not in the AiM table: [assumed: the GDDR6_2000 values]
     "nWTRS": 9, "nWTRL": 11,
 }
@@ -297,7 +324,7 @@ STANDARDS: dict[str, Standard] = {
     "GDDR6_AiM": _build(
         "GDDR6_AiM", "SK hynix GDDR6-AiM command set as modelled by the public AiM simulator [public-sim]; "
         "tFAW not enforced (the preset lists nFAW 42 as disabled)",
-        {**_BASE_COMMANDS, **_PIM_COMMANDS}, _BASE_RULES, _AIM_TIMINGS, _AIM_TABLE, _PIM_ROLES, _PIM_INSTRUCTIONS),
+        {**_BASE_COMMANDS, **_PIM_COMMANDS}, _aim_rules(), _AIM_TIMINGS, _AIM_TABLE, _PIM_ROLES, _PIM_INSTRUCTIONS),
 }
 
 
