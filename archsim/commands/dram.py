@@ -25,6 +25,9 @@ def register(sub) -> None:
     r.add_argument("--mode", choices=("command", "burst"), default="burst",
                    help="command: one event per DRAM command; burst: closed-form runs and memoized blocks "
                         "(identical results, faster); default burst")
+    r.add_argument("--format", choices=("auto", "archsim", "aim"), default="auto",
+                   help="archsim: our request trace; aim: the public AiM simulator's trace (AiM <OP> ..., "
+                        "R|W MEM, R|W GPR, W CFR, AiM EOC); auto (default): detected from the first line")
     r.add_argument("--trace-out", metavar="FILE", help="write the issued command trace (the checker's input)")
     r.add_argument("--json", action="store_true", help="machine-readable output")
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a parameter")
@@ -49,26 +52,35 @@ def _load(args):
 
 def cmd_replay(args) -> int:
     from archsim.base.io import write_text_atomic
-    from archsim.cyclesim.dram import DramConfig, DramSystem, format_command_trace, parse_requests
+    from archsim.cyclesim.dram import DramConfig, DramSystem, format_command_trace
 
     spec, comp = _load(args)
     system = DramSystem(DramConfig.from_params(comp.params, file=spec.file), args.mode)
-    program = parse_requests(args.trace, system)
+    from archsim.cyclesim.dram.aimtrace import aim_cycles, parse_any
+
+    program, fmt = parse_any(args.trace, system, args.format)
     res = system.run(program, trace=bool(args.trace_out))
     if args.trace_out:
         write_text_atomic(args.trace_out, format_command_trace(res.trace, standard=res.standard,
                                                                clock_mhz=res.clock_mhz))
     cfg = system.cfg
     if args.json:
-        out = {"trace": args.trace, "arch": spec.name, "component": args.component,
-               "channels": cfg.channels, "banks_per_channel": cfg.banks, **res.to_dict()}
+        out = {"trace": args.trace, "format": fmt, "arch": spec.name, "component": args.component,
+               "channels": cfg.channels, "banks_per_channel": cfg.banks, **res.to_dict(),
+               "cycles_counts": "cycle 0 (start of the run) to the completion of the last command"}
+        if fmt == "aim":
+            out["aim_cycles"] = aim_cycles(res)
+            out["aim_cycles_counts"] = "the AiM simulator's definition: ticks until the EOC callback returns"
         if args.trace_out:
             out["trace_out"] = args.trace_out
         print(json.dumps(out, indent=2, sort_keys=False))
         return 0
     print(f"{args.trace}: {_count(program):,} requests on {spec.name}.{args.component} ({res.standard}, {cfg.channels} "
           f"channels x {cfg.banks} banks), {args.mode} mode")
-    print(f"cycles: {res.cycles:,} (dram clock {res.clock_mhz:g} MHz) = {res.ns:,.1f} ns")
+    print(f"cycles: {res.cycles:,} (dram clock {res.clock_mhz:g} MHz) = {res.ns:,.1f} ns, from the start of the "
+          f"run to the completion of the last command")
+    if fmt == "aim":
+        print(f"aim cycles: {aim_cycles(res):,} (the AiM simulator's count: ticks until the EOC callback returns)")
     print("commands: " + (", ".join(f"{k} {v:,}" for k, v in res.commands.items() if v) or "none")
           + f" (total {res.simulated_commands:,})")
     print(f"bandwidth: {res.bus_bandwidth_gbps:,.2f} GB/s at the pins ({res.bus_bytes:,} bytes), "

@@ -1,0 +1,144 @@
+"""The public AiM simulator's trace format (cyclesim.dram.aimtrace): the shipped traces in aim_traces/ and one
+micro-trace per op replay with cycle counts equal to closed forms derived here from the timing parameters;
+command mode equals burst mode and the independent checker accepts every trace."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from archsim import arch
+from archsim.base.errors import TraceError
+from archsim.cli import main
+from archsim.cyclesim.dram import DramSystem, check_trace, replay
+from archsim.cyclesim.dram.aimtrace import aim_cycles, is_aim_trace
+
+HERE = Path(__file__).parent / "aim_traces"
+SPEC = arch.load("aim_reference")
+T = DramSystem(SPEC).cfg.timings
+G = max(T["nBL"], T["nCCDS"], T["nCCDL"])  # back-to-back register-mode writes (WRGB) on one channel
+
+
+def play(trace, fmt="auto"):
+    res = replay(trace, SPEC, "command", record=True, fmt=fmt)
+    assert check_trace(res.trace, SPEC) == []
+    burst = replay(trace, SPEC, "burst", record=True, fmt=fmt)
+    assert (burst.cycles, burst.commands, burst.trace) == (res.cycles, res.commands, res.trace)
+    return res
+
+
+def at(res, cmd, ch=None):
+    return [t for t, c, _b, name, _r, _col in res.trace if name == cmd and (ch is None or c == ch)]
+
+
+def gemv_closed_form(ncols, nmacs):
+    """MODE_REG at 0; WRGB k at nMODCH + k G; MODE_BANK once the last write landed (nCWLGB + nBL); ACT16 nMODCH
+    later; MAC16 k at ACT16 + nRCDRDMAC + k nCCDL; MODE_REG nCCDL after the last MAC16; RDMAC16 nMODCH later;
+    done nCLREG + nBL after it."""
+    last_wr = T["nMODCH"] + (ncols - 1) * G
+    mode_bank = max(last_wr + T["nCWLGB"] + T["nBL"], T["nMODCH"])
+    last_mac = mode_bank + T["nMODCH"] + T["nRCDRDMAC"] + (nmacs - 1) * T["nCCDL"]
+    rdmac = max(last_mac + T["nCCDL"], mode_bank + T["nMODCH"]) + T["nMODCH"]
+    return rdmac + T["nCLREG"] + T["nBL"]
+
+
+@pytest.mark.parametrize("name, channels", [("gemv_tile", 1), ("gemv_tile_4ch", 4)])
+def test_gemv_tile(name, channels):
+    res = play(HERE / f"{name}.aim")
+    assert res.cycles == gemv_closed_form(8, 64) == 299
+    assert aim_cycles(res) == res.end_cycle + 1  # EOC returns one cycle after every channel completed
+    assert res.commands["MAC16"] == 64 * channels and res.commands["WRGB"] == 8 * channels
+    assert {c for _t, c, *_ in res.trace} == set(range(channels))
+
+
+def test_row_conflict_needs_prea_and_act16():
+    res = play(HERE / "row_conflict.aim")
+    last1 = T["nRCDRDMAC"] + 3 * T["nCCDL"]
+    prea = max(last1 + T["nRTP"], T["nRAS"])
+    act2 = max(prea + T["nRP"], T["nRC"])
+    assert at(res, "PREA") == [prea] and at(res, "ACT16") == [0, act2]
+    assert res.cycles == act2 + T["nRCDRDMAC"] + 3 * T["nCCDL"] + 1
+
+
+def test_mode_changes_wrmac16_rdmac16_wrgb():
+    res = play(HERE / "mode_changes.aim")
+    wrmac = T["nMODCH"]
+    rdmac = wrmac + T["nCWLREG"] + T["nBL"] + T["nWTRL"]
+    wrgb = rdmac + T["nCLREG"] + T["nBL"] + 3 - T["nCWLGB"] + T["nWPRE"]  # later than the RD_MAC's barrier
+    assert (at(res, "WRMAC16"), at(res, "RDMAC16"), at(res, "WRGB")) == ([wrmac], [rdmac], [wrgb])
+    assert res.cycles == wrgb + T["nCWLGB"] + T["nBL"]
+
+
+def test_blocking_read_holds_every_channel():
+    res = play(HERE / "blocking_read.aim")
+    last_mac = T["nRCDRDMAC"] + 31 * T["nCCDL"]
+    rdmac_done = last_mac + T["nCCDL"] + T["nMODCH"] + T["nCLREG"] + T["nBL"]
+    assert at(res, "MODE_REG", ch=1) == [rdmac_done]  # channel 1 starts only after channel 0's read completed
+    assert res.cycles == rdmac_done + T["nMODCH"] + T["nCWLGB"] + T["nBL"]
+
+
+def test_mem_stream_is_served_fr_fcfs():
+    """Four reads and a write to one open row: the write is ready first (nRCDWR < nRCDRD), so FR-FCFS serves it
+    at nRCDWR; the reads follow the write-to-read turnaround (same bank group, nCWL + nBL + nWTRL), nCCDL apart."""
+    res = play(HERE / "mem_stream.aim")
+    wr = T["nRCDWR"]
+    rd0 = wr + T["nCWL"] + T["nBL"] + T["nWTRL"]
+    assert at(res, "WR") == [wr] and at(res, "RD") == [rd0 + k * T["nCCDL"] for k in range(4)]
+    assert res.cycles == rd0 + 3 * T["nCCDL"] + T["nCL"] + T["nBL"]
+
+
+def test_every_op_trace_counts():
+    res = play(HERE / "every_op.aim")
+    want = {"WRGB": 2, "WRMAC16": 1, "MAC16": 2, "RDMAC16": 1, "MAC": 2, "EWMUL16": 2, "WR": 2, "RD": 2}
+    assert {k: res.commands[k] for k in want} == want
+
+
+# one line per op on channel 0 (mask bit 31), from an idle channel in bank mode with every bank closed
+MICRO = {
+    "AiM WR_GB 5 0 0x80000000": T["nMODCH"] + 4 * G + T["nCWLGB"] + T["nBL"],
+    "AiM WR_BIAS 0 0x80000000": T["nMODCH"] + T["nCWLREG"] + T["nBL"],
+    "AiM RD_MAC 0 0x80000000": T["nMODCH"] + T["nCLREG"] + T["nBL"],
+    "AiM MAC_ABK 3 0x80000000 7": T["nRCDRDMAC"] + 2 * T["nCCDL"] + 1,
+    "AiM MAC_SBK 3 0x80000000 5 7": T["nRCDRDMAC"] + 2 * T["nCCDL"] + 1,
+    "AiM EWMUL 3 0x80000000 7": T["nRCDEWMUL"] + 2 * max(T["nCCDS"], T["nCCDL"]) + 1,
+    "AiM WR_SBK 0 0x80000000 2 7": T["nRCDWR"] + T["nCWL"] + T["nBL"],
+    "AiM RD_SBK 0 0x80000000 2 7": T["nRCDRD"] + T["nCL"] + T["nBL"],
+    "W MEM 0 2 7": T["nRCDWR"] + T["nCWL"] + T["nBL"],
+    "R MEM 0 2 7": T["nRCDRD"] + T["nCL"] + T["nBL"],
+    "AiM SYNC": 0,
+    "W GPR 3": 0,
+    "W CFR 1 0x1": 0,
+}
+
+
+@pytest.mark.parametrize("line", sorted(MICRO))
+def test_one_op_closed_form(line):
+    res = play([line, "AiM EOC"])
+    assert res.cycles == MICRO[line]
+    assert aim_cycles(res) == MICRO[line] + 1
+
+
+def test_detection_and_the_cli(tmp_path, capsys):
+    assert is_aim_trace(["# c", "", "AiM WR_GB 1 0 0x80000000"]) and is_aim_trace(["R MEM 0 0 0"])
+    assert not is_aim_trace(["RD 0 0 0 0"]) and not is_aim_trace(["WR_GB 0 4"])
+    assert main(["dram", "replay", str(HERE / "gemv_tile.aim"), "--arch", "aim_reference", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["format"], out["cycles"], out["aim_cycles"]) == ("aim", 299, 300)
+    assert main(["dram", "replay", str(HERE / "gemv_tile.aim"), "--arch", "aim_reference", "--format",
+                 "archsim"]) == 2
+    assert "line 2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("lines, match", [
+    (["AiM WR_GB 1 0 0x00000001", "AiM EOC"], r"line 1: channel mask 0x00000001 selects channel 31 but the DRAM"),
+    (["AiM MAC_ABK 2 0x80000000", "AiM EOC"], r"line 1: AiM MAC_ABK takes opsize mask row"),
+    (["AiM FOO 1", "AiM EOC"], r"line 1: unknown AiM op 'FOO'"),
+    (["AiM WR_ABK 0 0x80000000 3", "AiM EOC"], r"line 1: AiM WR_ABK has no timing model yet"),
+    (["AiM WR_GB 1 0 0x80000000"], r"does not end with AiM EOC"),
+    (["AiM EOC", "AiM SYNC"], r"line 2: nothing may follow AiM EOC"),
+    (["R MEM 0 2", "AiM EOC"], r"line 1: R MEM takes <ch> <bank> <row>"),
+    (["AiM MAC_ABK 1 0x80000000 zz", "AiM EOC"], r"line 1: expected an integer row, got 'zz'"),
+])
+def test_bad_lines_are_one_line_trace_errors(lines, match):
+    with pytest.raises(TraceError, match=match):
+        replay(lines, arch.load("pim_gpt"))  # 8 channels
