@@ -35,8 +35,8 @@ from collections import deque
 from archsim.base.errors import SimulationError
 from archsim.cyclesim.dram.channel import MODE_BANK, MODE_REG, ChannelState, CompiledRules
 from archsim.cyclesim.dram.program import (OP_ACT, OP_AF, OP_DELAY, OP_EWMUL, OP_MAC_ABK, OP_MAC_SBK, OP_NAMES,
-                                   OP_PRE, OP_RD, OP_RD_MAC, OP_RD_SBK, OP_SYNC, OP_WR, OP_WR_BIAS, OP_WR_GB,
-                                   OP_WR_SBK, DramBlock, DramRepeat)
+                                   OP_PRE, OP_RD, OP_RD_AF, OP_RD_MAC, OP_RD_SBK, OP_SYNC, OP_WR, OP_WR_ABK,
+                                   OP_WR_BIAS, OP_WR_GB, OP_WR_SBK, DramBlock, DramRepeat)
 
 S_CMD, S_SYNC, S_END, S_BLOCK, S_BLOCK_END, S_REPEAT = range(6)
 K_PREP, K_COL, K_ONE, K_REQ, K_REF = range(5)
@@ -233,7 +233,7 @@ class ChannelController:
         if need >= 0 and st.mode != need:
             return self._emit(ci["mode_reg"] if need == MODE_REG else ci["mode_bank"], -1, -1, -1, 1, K_PREP)
         row = self.c_row
-        if op == OP_MAC_ABK or op == OP_EWMUL or op == OP_AF:
+        if op == OP_MAC_ABK or op == OP_EWMUL or op == OP_AF or op == OP_WR_ABK:
             if x < 0:
                 raise SimulationError(f"{OP_NAMES[op]} needs a PIM standard (timing_preset GDDR6_AiM), "
                                       f"not {self.cfg.standard.name}")
@@ -243,9 +243,11 @@ class ChannelController:
                 return self._emit(ci["open_all"], -1, row, -1, 1, K_PREP)
             if op == OP_AF:
                 return self._emit(x, -1, row, -1, 1, K_ONE)
+            if op == OP_WR_ABK:  # auto-precharge: one command closes every bank
+                return self._emit(x, -1, row, self.c_col, 1, K_ONE)
             n = min(self.c_left, self.row_acc - self.c_col)
             return self._emit(x, -1, row, self.c_col, n, K_COL)
-        if op == OP_WR_GB or op == OP_RD_MAC or op == OP_WR_BIAS:
+        if op == OP_WR_GB or op == OP_RD_MAC or op == OP_WR_BIAS or op == OP_RD_AF:
             if x < 0:
                 raise SimulationError(f"{OP_NAMES[op]} needs a PIM standard (timing_preset GDDR6_AiM), "
                                       f"not {self.cfg.standard.name}")

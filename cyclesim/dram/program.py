@@ -14,6 +14,8 @@ WR_GB       write ``n`` columns of the channel's global buffer (the broadcast in
 MAC_ABK     ``n`` all-bank MAC columns of ``row`` starting at ``col``                               MAC16
 RD_MAC      read the MAC result registers of every bank (``n`` times)                               RDMAC16
 WR_BIAS     write the MAC result registers (bias) of every bank                                     WRMAC16
+WR_ABK      write one column to ``row`` of every bank, auto-precharge                               WRA16
+RD_AF       read the activation-function results of every bank (``n`` times)                       RDAF16
 EWMUL       ``n`` all-bank element-wise multiply columns                                            EWMUL16
 AF          activation-function lookup in every bank on ``row``                                     AF16
 MAC_SBK     ``n`` single-bank MAC columns; RD_SBK / WR_SBK: in-order single-bank reads / writes     MAC, RD, WR
@@ -42,14 +44,14 @@ from typing import Iterable, Sequence
 from archsim.base.errors import SimulationError
 
 (OP_RD, OP_WR, OP_WR_GB, OP_MAC_ABK, OP_RD_MAC, OP_WR_BIAS, OP_EWMUL, OP_AF, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK,
- OP_ACT, OP_PRE, OP_SYNC, OP_DELAY, OP_FENCE) = range(16)
+ OP_ACT, OP_PRE, OP_SYNC, OP_DELAY, OP_FENCE, OP_WR_ABK, OP_RD_AF) = range(18)
 
 OP_NAMES = ("RD", "WR", "WR_GB", "MAC_ABK", "RD_MAC", "WR_BIAS", "EWMUL", "AF", "MAC_SBK", "RD_SBK", "WR_SBK",
-            "ACT", "PRE", "SYNC", "DELAY", "FENCE")
+            "ACT", "PRE", "SYNC", "DELAY", "FENCE", "WR_ABK", "RD_AF")
 OP_CODES = {name: i for i, name in enumerate(OP_NAMES)}
-ROW_OPS = frozenset((OP_RD, OP_WR, OP_MAC_ABK, OP_EWMUL, OP_AF, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK, OP_ACT))
+ROW_OPS = frozenset((OP_RD, OP_WR, OP_MAC_ABK, OP_EWMUL, OP_AF, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK, OP_ACT, OP_WR_ABK))
 SPAN_OPS = frozenset((OP_MAC_ABK, OP_EWMUL, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK))  # may continue on the next row
-ALL_BANK_OPS = frozenset((OP_WR_GB, OP_MAC_ABK, OP_RD_MAC, OP_WR_BIAS, OP_EWMUL, OP_AF))
+ALL_BANK_OPS = frozenset((OP_WR_GB, OP_MAC_ABK, OP_RD_MAC, OP_WR_BIAS, OP_EWMUL, OP_AF, OP_WR_ABK, OP_RD_AF))
 
 Instr = tuple  # (op, bank, row, col, n)
 
@@ -84,6 +86,16 @@ def ewmul(row: int, col: int, n: int) -> Instr:
 
 def af(row: int) -> Instr:
     return (OP_AF, -1, row, -1, 1)
+
+
+def wr_abk(row: int, col: int = 0) -> Instr:
+    """Write one column to ``row`` of every bank, with auto-precharge (WRA16)."""
+    return (OP_WR_ABK, -1, row, col, 1)
+
+
+def rd_af(n: int = 1) -> Instr:
+    """Read the activation-function results of every bank (RDAF16), ``n`` times."""
+    return (OP_RD_AF, -1, -1, -1, n)
 
 
 def mac_sbk(bank: int, row: int, col: int, n: int) -> Instr:
@@ -408,7 +420,7 @@ def validate_instr(ins: Sequence[int], cfg, where: str = "") -> None:
         last = row + ((col + n - 1) // cfg.row_accesses if op in SPAN_OPS else 0)
         if not 0 <= row or last >= cfg.rows:
             raise SimulationError(f"{pre}{name}: row {row} (through {last}) out of range 0..{cfg.rows - 1}")
-    if op in (OP_RD, OP_WR, OP_MAC_ABK, OP_EWMUL, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK, OP_WR_GB):
+    if op in (OP_RD, OP_WR, OP_MAC_ABK, OP_EWMUL, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK, OP_WR_GB, OP_WR_ABK):
         if not 0 <= col < cfg.row_accesses:
             raise SimulationError(f"{pre}{name}: column {col} out of range 0..{cfg.row_accesses - 1} "
                                   f"(columns count {cfg.access_bytes}-byte accesses)")

@@ -114,6 +114,12 @@ _PIM_COMMANDS = _cmds(
                source="[public-sim] AiM RD_MAC: read the MAC result registers of every bank"),
     CommandDef("WRMAC16", "channel", mode="reg", done="nCWLREG+nBL", energy=_IO, bus_bytes="access_bytes",
                source="[public-sim] AiM WR_BIAS: write the MAC result registers of every bank"),
+    CommandDef("WRA16", "channel", needs="open", effect="close", done="nCWL+nBL+nRP",
+               energy=f"wr_energy_pj * banks + {_IO}", bus_bytes="access_bytes", bank_bytes="banks * access_bytes",
+               accesses="banks", column=True,
+               source="[public-sim] AiM WR_ABK: one column written to every bank, auto-precharge; done nCWL+nBL+nRPab"),
+    CommandDef("RDAF16", "channel", mode="reg", done="nCLREG+nBL", energy=_IO, bus_bytes="access_bytes",
+               source="[public-sim] AiM RD_AF: read the activation-function results of every bank"),
     CommandDef("MODE_REG", "channel", mode="any", sets_mode="reg", done="nMODCH",
                source="[public-sim] mode change (TMOD) into register mode, nMODCH"),
     CommandDef("MODE_BANK", "channel", mode="any", sets_mode="bank", done="nMODCH",
@@ -179,6 +185,24 @@ _AIM_OVERRIDES = {
     "wtr_s_reg": ("WRGB", "RD RDMAC16", "nCWLGB+nBL+nWTRS"),              # 12
 }
 _AIM_EXTRA = [
+    # WRA16 (WR_ABK): a write to every bank with auto-precharge, and RDAF16 (RD_AF) a register read like RDMAC16
+    _r("bus_wra16", "channel", "WR WRGB WRMAC16 WRA16", "WRA16", "nBL", source=_AIM_SIM),
+    _r("bus_after_wra16", "channel", "WRA16", "WR WRGB WRMAC16", "nBL", source=_AIM_SIM),
+    _r("ccd_l_wra16", "bankgroup", "WR WRGB WRMAC16 WRA16", "WRA16", "nCCDL", source=_AIM_SIM),
+    _r("ccd_l_after_wra16", "bankgroup", "WRA16", "WR WRGB WRMAC16", "nCCDL", source=_AIM_SIM),
+    _r("rtw_wra16", "channel", "RD", "WRA16", "nCL+nBL+3-nCWL+nWPRE", source=_AIM_SIM),
+    _r("rtw_reg_wra16", "channel", "RDMAC16 RDAF16", "WRA16", "nCLREG+nBL+3-nCWL+nWPRE", source=_AIM_SIM),
+    _r("wtr_l_wra16", "channel", "WRA16", "RD RDMAC16 RDAF16", "nCWL+nBL+nWTRL", source=_AIM_SIM),
+    _r("rcd_wra16", "bank", "ACT ACT16", "WRA16", "nRCDWR", source=_AIM_SIM),
+    _r("wra16_act", "bank", "WRA16", "ACT ACT16 REFab", "nCWL+nBL+nWR+nRP", source=_AIM_SIM),    # 73
+    _r("drain_wra16", "channel", "WRA16", "MODE_REG", "nCWL+nBL+nRP", source="[assumed: as drain_wr]"),
+    _r("bus_rdaf", "channel", "RD RDMAC16 RDAF16", "RDAF16", "nBL", source=_AIM_SIM),
+    _r("bus_after_rdaf", "channel", "RDAF16", "RD RDMAC16", "nBL", source=_AIM_SIM),
+    _r("rtw_regreg_af", "channel", "RDAF16", "WRGB WRMAC16", "nCLREG+nBL+3-nCWLREG+nWPRE", source=_AIM_SIM),
+    _r("wtr_rdaf", "channel", "WRGB WRMAC16", "RDAF16", "nCWLREG+nBL+nWTRS", source=_AIM_SIM),
+    _r("modch_reg_af", "channel", "MODE_REG", "RDAF16", "nMODCH", source=_AIM_TABLE),
+    _r("drain_rdaf", "channel", "RDAF16", "MODE_BANK", "nCLREG+nBL", source="[assumed: as drain_rdmac]"),
+    _r("modch_bank_wra16", "channel", "MODE_BANK", "WRA16", "nMODCH", source=_AIM_TABLE),
     _r("wtr_s_wrmac", "channel", "WRMAC16", "RD", "nCWLREG+nBL+nWTRS", source=_AIM_SIM),           # 12
     _r("wtr_l_wrmac", "channel", "WRMAC16", "RDMAC16", "nCWLREG+nBL+nWTRL", source=_AIM_SIM),      # 14
 ]
@@ -218,7 +242,7 @@ _PIM_ROLES = {**_BASE_ROLES, "open_all": "ACT16", "mode_reg": "MODE_REG", "mode_
 # PIM instruction -> DRAM command it streams (the controller adds ACT/PRE/mode changes as the rules need).
 _PIM_INSTRUCTIONS = {
     "WR_GB": "WRGB", "MAC_ABK": "MAC16", "RD_MAC": "RDMAC16", "WR_BIAS": "WRMAC16", "EWMUL": "EWMUL16",
-    "AF": "AF16", "MAC_SBK": "MAC", "RD_SBK": "RD", "WR_SBK": "WR",
+    "AF": "AF16", "MAC_SBK": "MAC", "RD_SBK": "RD", "WR_SBK": "WR", "WR_ABK": "WRA16", "RD_AF": "RDAF16",
 }
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from dram_testlib import aim_spec
 from archsim.cyclesim.dram import DramProgram, DramSystem, check_trace, rd_mac, wr_gb
-from archsim.cyclesim.dram.program import rd_sbk, wr_bias, wr_sbk
+from archsim.cyclesim.dram.program import rd_af, rd_sbk, wr_abk, wr_bias, wr_sbk
 
 
 def run(items, spec=None):
@@ -54,13 +54,15 @@ def test_rd_to_wr_is_ncl_nbl_3_minus_ncwl_plus_nwpre():
     ([wr_gb(1)], "WRGB", "nCWLGB+nBL"),              # 3
     ([wr_bias()], "WRMAC16", "nCWLREG+nBL"),         # 3
     ([rd_mac()], "RDMAC16", "nCLREG+nBL"),           # 2
+    ([rd_af()], "RDAF16", "nCLREG+nBL"),             # 2
+    ([wr_abk(5)], "WRA16", "nCWL+nBL+nRP"),          # 40
 ])
 def test_completion_after_the_last_command(items, last, latency):
     """A run ends when its last command completes: the last command's issue cycle + its latency, unless a mode
     change back to bank mode is still needed (the controller leaves register mode only for bank commands)."""
     res, T = run(items)
     lat = sum(T[n] for n in latency.split("+"))
-    assert lat == {"RD": 52, "WR": 8, "WRGB": 3, "WRMAC16": 3, "RDMAC16": 2}[last]
+    assert lat == {"RD": 52, "WR": 8, "WRGB": 3, "WRMAC16": 3, "RDMAC16": 2, "RDAF16": 2, "WRA16": 40}[last]
     assert res.end_cycle == at(res, last)[-1] + lat
 
 

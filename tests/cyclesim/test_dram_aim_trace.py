@@ -89,7 +89,8 @@ def test_mem_stream_is_served_fr_fcfs():
 
 def test_every_op_trace_counts():
     res = play(HERE / "every_op.aim")
-    want = {"WRGB": 2, "WRMAC16": 1, "MAC16": 2, "RDMAC16": 1, "MAC": 2, "EWMUL16": 2, "WR": 2, "RD": 2}
+    want = {"WRGB": 2, "WRMAC16": 1, "MAC16": 2, "RDMAC16": 1, "MAC": 2, "EWMUL16": 2, "WR": 2, "RD": 2,
+            "WRA16": 1, "RDAF16": 1}
     assert {k: res.commands[k] for k in want} == want
 
 
@@ -105,6 +106,8 @@ MICRO = {
     "AiM RD_SBK 0 0x80000000 2 7": T["nRCDRD"] + T["nCL"] + T["nBL"],
     "W MEM 0 2 7": T["nRCDWR"] + T["nCWL"] + T["nBL"],
     "R MEM 0 2 7": T["nRCDRD"] + T["nCL"] + T["nBL"],
+    "AiM WR_ABK 0 0x80000000 7": T["nRCDWR"] + T["nCWL"] + T["nBL"] + T["nRP"],   # WRA16 completes nCWL+nBL+nRP
+    "AiM RD_AF 0 0x80000000": T["nMODCH"] + T["nCLREG"] + T["nBL"],
     "AiM SYNC": 0,
     "W GPR 3": 0,
     "W CFR 1 0x1": 0,
@@ -116,6 +119,15 @@ def test_one_op_closed_form(line):
     res = play([line, "AiM EOC"])
     assert res.cycles == MICRO[line]
     assert aim_cycles(res) == MICRO[line] + 1
+
+
+def test_wr_abk_then_act16_waits_ncwl_nbl_nwr_nrp():
+    res = play(["AiM WR_ABK 0 0x80000000 7", "AiM MAC_ABK 1 0x80000000 7", "AiM EOC"])
+    (wra,) = at(res, "WRA16")
+    assert wra == T["nRCDWR"]
+    assert at(res, "ACT16") == [0, wra + T["nCWL"] + T["nBL"] + T["nWR"] + T["nRP"]]
+    assert T["nCWL"] + T["nBL"] + T["nWR"] + T["nRP"] == 73
+    assert res.cycles == at(res, "ACT16")[1] + T["nRCDRDMAC"] + 1
 
 
 def test_detection_and_the_cli(tmp_path, capsys):
@@ -133,7 +145,7 @@ def test_detection_and_the_cli(tmp_path, capsys):
     (["AiM WR_GB 1 0 0x00000001", "AiM EOC"], r"line 1: channel mask 0x00000001 selects channel 31 but the DRAM"),
     (["AiM MAC_ABK 2 0x80000000", "AiM EOC"], r"line 1: AiM MAC_ABK takes opsize mask row"),
     (["AiM FOO 1", "AiM EOC"], r"line 1: unknown AiM op 'FOO'"),
-    (["AiM WR_ABK 0 0x80000000 3", "AiM EOC"], r"line 1: AiM WR_ABK has no timing model yet"),
+    (["AiM COPY_BKGB 1 0x80000000 0 3", "AiM EOC"], r"line 1: AiM COPY_BKGB has no timing model yet"),
     (["AiM WR_GB 1 0 0x80000000"], r"does not end with AiM EOC"),
     (["AiM EOC", "AiM SYNC"], r"line 2: nothing may follow AiM EOC"),
     (["R MEM 0 2", "AiM EOC"], r"line 1: R MEM takes <ch> <bank> <row>"),
