@@ -24,13 +24,15 @@ RD_SBK     gpr0 channel_mask bank row          RD_SBK of column 0 (RD)
 EWMUL      opsize channel_mask row             EWMUL over opsize columns (EWMUL16 each)
 WR_ABK     gpr0 channel_mask row               WR_ABK: column 0 of row in every bank, auto-precharge (WRA16)
 RD_AF      gpr0 channel_mask                   RD_AF (RDAF16), then a barrier: blocking
+COPY_BKGB  opsize channel_mask bank row        opsize columns of the bank's row into the GB (RDCP each)
+COPY_GBBK  opsize channel_mask bank row        opsize GB columns into the bank's row (WRCP each)
 SYNC       -                                   barrier: the host waits until every channel has completed
 EOC        -                                   barrier, end of the trace
 =========  ==================================  ==========================================================
 
-Not yet modelled (a TraceError says so): AF (AF16 on the MAC results; our AF16 names a row), EWADD,
-COPY_BKGB / COPY_GBBK (RDCP / WRCP), WR_AFLUT, and the effect of CFR modes (written CFRs are accepted and
-ignored; a CFR that changes timing would need a model).
+Not yet modelled (a TraceError says so): AF (AF16 on the MAC results; our AF16 names a row), EWADD, WR_AFLUT;
+and the effect of CFR modes (written CFRs are accepted and ignored; a CFR that changes timing would need a
+model).
 
 Semantics and where they differ from the AiM simulator: AiM instructions issue in order per channel and the
 blocking ones (RD_MAC, RD_AF, SYNC, EOC) are a barrier across all channels, as there. Not modelled: the host decoding at
@@ -46,7 +48,7 @@ from __future__ import annotations
 import re
 
 from archsim.base.errors import SimulationError, TraceError
-from archsim.cyclesim.dram.program import (SYNC, ewmul, mac_abk, mac_sbk, rd, rd_af, rd_mac, rd_sbk, validate_instr,
+from archsim.cyclesim.dram.program import (SYNC, copy_bkgb, copy_gbbk, ewmul, mac_abk, mac_sbk, rd, rd_af, rd_mac, rd_sbk, validate_instr,
                                            wr, wr_abk, wr_bias, wr_gb, wr_sbk)
 from archsim.cyclesim.dram.tracefile import read_lines
 
@@ -55,9 +57,10 @@ _FIELDS = {
     "RD_MAC": ("gpr0", "mask"), "MAC_SBK": ("opsize", "mask", "bank", "row"),
     "WR_SBK": ("gpr0", "mask", "bank", "row"), "RD_SBK": ("gpr0", "mask", "bank", "row"),
     "EWMUL": ("opsize", "mask", "row"), "WR_ABK": ("gpr0", "mask", "row"), "RD_AF": ("gpr0", "mask"),
+    "COPY_BKGB": ("opsize", "mask", "bank", "row"), "COPY_GBBK": ("opsize", "mask", "bank", "row"),
     "SYNC": (), "EOC": (),
 }
-_UNMODELLED = ("AF", "EWADD", "COPY_BKGB", "COPY_GBBK", "WR_AFLUT")
+_UNMODELLED = ("AF", "EWADD", "WR_AFLUT")
 _BLOCKING = frozenset(("RD_MAC", "RD_AF", "SYNC", "EOC"))
 _AIM_LINE = re.compile(r"^\s*(AiM\s+\S+|[RW]\s+(MEM|GPR)\b|W\s+CFR\b)", re.IGNORECASE)
 MASK_BITS = 32
@@ -147,7 +150,8 @@ def parse_aim(source, system) -> list[list]:
         ins = {"WR_GB": lambda: wr_gb(n), "WR_BIAS": lambda: wr_bias(), "MAC_ABK": lambda: mac_abk(row, 0, n),
                "RD_MAC": lambda: rd_mac(), "MAC_SBK": lambda: mac_sbk(bank, row, 0, n),
                "WR_SBK": lambda: wr_sbk(bank, row, 0), "RD_SBK": lambda: rd_sbk(bank, row, 0),
-               "EWMUL": lambda: ewmul(row, 0, n), "WR_ABK": lambda: wr_abk(row), "RD_AF": lambda: rd_af()}[op]()
+               "EWMUL": lambda: ewmul(row, 0, n), "WR_ABK": lambda: wr_abk(row), "RD_AF": lambda: rd_af(),
+               "COPY_BKGB": lambda: copy_bkgb(bank, row, 0, n), "COPY_GBBK": lambda: copy_gbbk(bank, row, 0, n)}[op]()
         _check(ins, cfg, no, file)
         for c in selected:
             chans[c].append(ins)

@@ -34,7 +34,7 @@ from collections import deque
 
 from archsim.base.errors import SimulationError
 from archsim.cyclesim.dram.channel import MODE_BANK, MODE_REG, ChannelState, CompiledRules
-from archsim.cyclesim.dram.program import (OP_ACT, OP_AF, OP_DELAY, OP_EWMUL, OP_MAC_ABK, OP_MAC_SBK, OP_NAMES,
+from archsim.cyclesim.dram.program import (OP_ACT, OP_AF, OP_COPY_BKGB, OP_COPY_GBBK, OP_DELAY, OP_EWMUL, OP_MAC_ABK, OP_MAC_SBK, OP_NAMES,
                                    OP_PRE, OP_RD, OP_RD_AF, OP_RD_MAC, OP_RD_SBK, OP_SYNC, OP_WR, OP_WR_ABK,
                                    OP_WR_BIAS, OP_WR_GB, OP_WR_SBK, DramBlock, DramRepeat)
 
@@ -253,7 +253,7 @@ class ChannelController:
                                       f"not {self.cfg.standard.name}")
             return self._emit(x, -1, -1, self.c_col if op == OP_WR_GB else -1, self.c_left, K_COL)
         b = self.c_bank
-        if op == OP_MAC_SBK or op == OP_RD_SBK or op == OP_WR_SBK:
+        if op == OP_MAC_SBK or op == OP_RD_SBK or op == OP_WR_SBK or op == OP_COPY_BKGB or op == OP_COPY_GBBK:
             if x < 0:
                 raise SimulationError(f"{OP_NAMES[op]} needs a PIM standard (timing_preset GDDR6_AiM)")
             orow = st.open_row[b]

@@ -29,7 +29,10 @@ WR_SBK, WR  the bank's columns <- the next write item: an array of ``n * access_
             ``(values, mask)`` whose False entries keep the stored value (a write data mask)
 RD_SBK, RD  appends the ``n * access_elems`` stored values to ``reads``
 MAC_SBK     as MAC_ABK in one bank
-EWMUL, AF   not modelled functionally: raise (no program executed this way uses them)
+COPY_BKGB   GB columns 0..n-1 <- the bank's row columns ``col ..``; COPY_GBBK the other way
+EWMUL, AF,  not modelled functionally: raise (no program executed this way uses them; their operand and
+WR_ABK,     lookup-table semantics are not defined here)
+RD_AF
 ACT, PRE,   no data effect (the timing model's business)
 SYNC, DELAY
 ==========  =====================================================================================
@@ -46,7 +49,8 @@ import numpy as np
 
 from archsim.base.errors import SimulationError
 from archsim.base.numerics import to_bf16
-from archsim.cyclesim.dram.program import (DramBlock, DramProgram, DramRepeat, OP_ACT, OP_AF, OP_DELAY, OP_EWMUL,
+from archsim.cyclesim.dram.program import (DramBlock, DramProgram, DramRepeat, OP_ACT, OP_AF, OP_COPY_BKGB,
+                                           OP_COPY_GBBK, OP_DELAY, OP_EWMUL, OP_RD_AF, OP_WR_ABK,
                                            OP_MAC_ABK, OP_MAC_SBK, OP_NAMES, OP_PRE, OP_RD, OP_RD_MAC, OP_RD_SBK,
                                            OP_SYNC, OP_WR, OP_WR_BIAS, OP_WR_GB, OP_WR_SBK)
 
@@ -220,7 +224,17 @@ class PimMemory:
             elif op in (OP_RD_SBK, OP_RD):
                 for c in chans:
                     reads[c].append(self.load(int(c), bank, row, col * ae, n * ae).copy())
-            elif op in (OP_EWMUL, OP_AF):
+            elif op == OP_COPY_BKGB:  # bank columns col.. -> GB columns 0.. (op-relative, as for MAC)
+                if n * ae > self.gb_elems:
+                    raise SimulationError(f"COPY_BKGB of {n} columns past the global buffer")
+                for c in chans:
+                    self.gb[c, :n * ae] = self.load(int(c), bank, row, col * ae, n * ae)
+            elif op == OP_COPY_GBBK:  # GB columns 0.. -> bank columns col..
+                if n * ae > self.gb_elems:
+                    raise SimulationError(f"COPY_GBBK of {n} columns past the global buffer")
+                for c in chans:
+                    self.store(int(c), bank, row, col * ae, self.gb[c, :n * ae])
+            elif op in (OP_EWMUL, OP_AF, OP_WR_ABK, OP_RD_AF):
                 raise SimulationError(f"{name} has no functional model (it needs operand and lookup-table "
                                       f"semantics the data model does not define)")
             else:  # pragma: no cover - every op code is handled above

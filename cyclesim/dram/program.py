@@ -16,6 +16,7 @@ RD_MAC      read the MAC result registers of every bank (``n`` times)           
 WR_BIAS     write the MAC result registers (bias) of every bank                                     WRMAC16
 WR_ABK      write one column to ``row`` of every bank, auto-precharge                               WRA16
 RD_AF       read the activation-function results of every bank (``n`` times)                       RDAF16
+COPY_BKGB   ``n`` columns of one bank's row into the global buffer; COPY_GBBK the other way         RDCP, WRCP
 EWMUL       ``n`` all-bank element-wise multiply columns                                            EWMUL16
 AF          activation-function lookup in every bank on ``row``                                     AF16
 MAC_SBK     ``n`` single-bank MAC columns; RD_SBK / WR_SBK: in-order single-bank reads / writes     MAC, RD, WR
@@ -44,13 +45,14 @@ from typing import Iterable, Sequence
 from archsim.base.errors import SimulationError
 
 (OP_RD, OP_WR, OP_WR_GB, OP_MAC_ABK, OP_RD_MAC, OP_WR_BIAS, OP_EWMUL, OP_AF, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK,
- OP_ACT, OP_PRE, OP_SYNC, OP_DELAY, OP_FENCE, OP_WR_ABK, OP_RD_AF) = range(18)
+ OP_ACT, OP_PRE, OP_SYNC, OP_DELAY, OP_FENCE, OP_WR_ABK, OP_RD_AF, OP_COPY_BKGB, OP_COPY_GBBK) = range(20)
 
 OP_NAMES = ("RD", "WR", "WR_GB", "MAC_ABK", "RD_MAC", "WR_BIAS", "EWMUL", "AF", "MAC_SBK", "RD_SBK", "WR_SBK",
-            "ACT", "PRE", "SYNC", "DELAY", "FENCE", "WR_ABK", "RD_AF")
+            "ACT", "PRE", "SYNC", "DELAY", "FENCE", "WR_ABK", "RD_AF", "COPY_BKGB", "COPY_GBBK")
 OP_CODES = {name: i for i, name in enumerate(OP_NAMES)}
-ROW_OPS = frozenset((OP_RD, OP_WR, OP_MAC_ABK, OP_EWMUL, OP_AF, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK, OP_ACT, OP_WR_ABK))
-SPAN_OPS = frozenset((OP_MAC_ABK, OP_EWMUL, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK))  # may continue on the next row
+ROW_OPS = frozenset((OP_RD, OP_WR, OP_MAC_ABK, OP_EWMUL, OP_AF, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK, OP_ACT, OP_WR_ABK,
+                     OP_COPY_BKGB, OP_COPY_GBBK))
+SPAN_OPS = frozenset((OP_MAC_ABK, OP_EWMUL, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK, OP_COPY_BKGB, OP_COPY_GBBK))  # may continue on the next row
 ALL_BANK_OPS = frozenset((OP_WR_GB, OP_MAC_ABK, OP_RD_MAC, OP_WR_BIAS, OP_EWMUL, OP_AF, OP_WR_ABK, OP_RD_AF))
 
 Instr = tuple  # (op, bank, row, col, n)
@@ -96,6 +98,16 @@ def wr_abk(row: int, col: int = 0) -> Instr:
 def rd_af(n: int = 1) -> Instr:
     """Read the activation-function results of every bank (RDAF16), ``n`` times."""
     return (OP_RD_AF, -1, -1, -1, n)
+
+
+def copy_bkgb(bank: int, row: int, col: int, n: int) -> Instr:
+    """Copy ``n`` columns of one bank's row into the global buffer (RDCP each)."""
+    return (OP_COPY_BKGB, bank, row, col, n)
+
+
+def copy_gbbk(bank: int, row: int, col: int, n: int) -> Instr:
+    """Copy ``n`` global-buffer columns into one bank's row (WRCP each)."""
+    return (OP_COPY_GBBK, bank, row, col, n)
 
 
 def mac_sbk(bank: int, row: int, col: int, n: int) -> Instr:
@@ -414,13 +426,14 @@ def validate_instr(ins: Sequence[int], cfg, where: str = "") -> None:
     name = OP_NAMES[op]
     if bank != -1 and not 0 <= bank < cfg.banks:
         raise SimulationError(f"{pre}{name}: bank {bank} out of range 0..{cfg.banks - 1}")
-    if op in (OP_RD, OP_WR, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK) and bank < 0:
+    if op in (OP_RD, OP_WR, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK, OP_COPY_BKGB, OP_COPY_GBBK) and bank < 0:
         raise SimulationError(f"{pre}{name} needs a bank")
     if op in ROW_OPS:
         last = row + ((col + n - 1) // cfg.row_accesses if op in SPAN_OPS else 0)
         if not 0 <= row or last >= cfg.rows:
             raise SimulationError(f"{pre}{name}: row {row} (through {last}) out of range 0..{cfg.rows - 1}")
-    if op in (OP_RD, OP_WR, OP_MAC_ABK, OP_EWMUL, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK, OP_WR_GB, OP_WR_ABK):
+    if op in (OP_RD, OP_WR, OP_MAC_ABK, OP_EWMUL, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK, OP_WR_GB, OP_WR_ABK,
+              OP_COPY_BKGB, OP_COPY_GBBK):
         if not 0 <= col < cfg.row_accesses:
             raise SimulationError(f"{pre}{name}: column {col} out of range 0..{cfg.row_accesses - 1} "
                                   f"(columns count {cfg.access_bytes}-byte accesses)")

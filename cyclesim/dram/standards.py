@@ -120,6 +120,12 @@ _PIM_COMMANDS = _cmds(
                source="[public-sim] AiM WR_ABK: one column written to every bank, auto-precharge; done nCWL+nBL+nRPab"),
     CommandDef("RDAF16", "channel", mode="reg", done="nCLREG+nBL", energy=_IO, bus_bytes="access_bytes",
                source="[public-sim] AiM RD_AF: read the activation-function results of every bank"),
+    CommandDef("RDCP", "bank", needs="open", done="1", energy="rd_energy_pj", bank_bytes="access_bytes",
+               accesses="1", column=True,
+               source="[public-sim] AiM COPY_BKGB: one bank column into the global buffer; energy [assumed: a RD]"),
+    CommandDef("WRCP", "bank", needs="open", done="1", energy="wr_energy_pj", bank_bytes="access_bytes",
+               accesses="1", column=True,
+               source="[public-sim] AiM COPY_GBBK: one global-buffer column into a bank; energy [assumed: a WR]"),
     CommandDef("MODE_REG", "channel", mode="any", sets_mode="reg", done="nMODCH",
                source="[public-sim] mode change (TMOD) into register mode, nMODCH"),
     CommandDef("MODE_BANK", "channel", mode="any", sets_mode="bank", done="nMODCH",
@@ -203,6 +209,20 @@ _AIM_EXTRA = [
     _r("modch_reg_af", "channel", "MODE_REG", "RDAF16", "nMODCH", source=_AIM_TABLE),
     _r("drain_rdaf", "channel", "RDAF16", "MODE_BANK", "nCLREG+nBL", source="[assumed: as drain_rdmac]"),
     _r("modch_bank_wra16", "channel", "MODE_BANK", "WRA16", "nMODCH", source=_AIM_TABLE),
+    # RDCP / WRCP (COPY_BKGB / COPY_GBBK): bank-side column commands in the read / write column groups
+    _r("ccd_s_rdcp", "channel", "RD MAC MAC16 EWMUL16 AF16 RDCP", "RDCP", "nCCDS", source=_AIM_SIM),
+    _r("ccd_s_after_rdcp", "channel", "RDCP", "RD MAC MAC16 EWMUL16 AF16", "nCCDS", source=_AIM_SIM),
+    _r("ccd_l_rdcp", "bankgroup", "RD MAC MAC16 EWMUL16 AF16 RDCP", "RDCP", "nCCDL", source=_AIM_SIM),
+    _r("ccd_l_after_rdcp", "bankgroup", "RDCP", "RD MAC MAC16 EWMUL16 AF16", "nCCDL", source=_AIM_SIM),
+    _r("ccd_s_wrcp", "channel", "WR WRA16 WRCP", "WRCP", "nCCDS", source=_AIM_SIM),
+    _r("ccd_s_after_wrcp", "channel", "WRCP", "WR WRA16", "nCCDS", source=_AIM_SIM),
+    _r("ccd_l_wrcp", "bankgroup", "WR WRA16 WRCP", "WRCP", "nCCDL", source=_AIM_SIM),
+    _r("ccd_l_after_wrcp", "bankgroup", "WRCP", "WR WRA16", "nCCDL", source=_AIM_SIM),
+    _r("rcd_rdcp", "bank", "ACT ACT16", "RDCP", "nRCDRDCP", source=_AIM_TABLE),
+    _r("rcd_wrcp", "bank", "ACT ACT16", "WRCP", "nRCDWRCP", source=_AIM_TABLE),
+    _r("rtp_rdcp", "bank", "RDCP", "PRE PREA", "nRTP", source="[assumed: as a RD]"),
+    _r("wr_recovery_wrcp", "bank", "WRCP", "PRE PREA", "nCWL+nBL+nWR", source="[assumed: as a WR]"),
+    _r("drain_cp", "channel", "RDCP WRCP", "MODE_REG", "nCCDL", source="[assumed: as drain_mac]"),
     _r("wtr_s_wrmac", "channel", "WRMAC16", "RD", "nCWLREG+nBL+nWTRS", source=_AIM_SIM),           # 12
     _r("wtr_l_wrmac", "channel", "WRMAC16", "RDMAC16", "nCWLREG+nBL+nWTRL", source=_AIM_SIM),      # 14
 ]
@@ -243,6 +263,7 @@ _PIM_ROLES = {**_BASE_ROLES, "open_all": "ACT16", "mode_reg": "MODE_REG", "mode_
 _PIM_INSTRUCTIONS = {
     "WR_GB": "WRGB", "MAC_ABK": "MAC16", "RD_MAC": "RDMAC16", "WR_BIAS": "WRMAC16", "EWMUL": "EWMUL16",
     "AF": "AF16", "MAC_SBK": "MAC", "RD_SBK": "RD", "WR_SBK": "WR", "WR_ABK": "WRA16", "RD_AF": "RDAF16",
+    "COPY_BKGB": "RDCP", "COPY_GBBK": "WRCP",
 }
 
 

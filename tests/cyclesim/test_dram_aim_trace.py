@@ -90,7 +90,7 @@ def test_mem_stream_is_served_fr_fcfs():
 def test_every_op_trace_counts():
     res = play(HERE / "every_op.aim")
     want = {"WRGB": 2, "WRMAC16": 1, "MAC16": 2, "RDMAC16": 1, "MAC": 2, "EWMUL16": 2, "WR": 2, "RD": 2,
-            "WRA16": 1, "RDAF16": 1}
+            "WRA16": 1, "RDAF16": 1, "RDCP": 2, "WRCP": 2}
     assert {k: res.commands[k] for k in want} == want
 
 
@@ -108,6 +108,8 @@ MICRO = {
     "R MEM 0 2 7": T["nRCDRD"] + T["nCL"] + T["nBL"],
     "AiM WR_ABK 0 0x80000000 7": T["nRCDWR"] + T["nCWL"] + T["nBL"] + T["nRP"],   # WRA16 completes nCWL+nBL+nRP
     "AiM RD_AF 0 0x80000000": T["nMODCH"] + T["nCLREG"] + T["nBL"],
+    "AiM COPY_BKGB 3 0x80000000 5 7": T["nRCDRDCP"] + 2 * T["nCCDL"] + 1,          # RDCP completes 1 after
+    "AiM COPY_GBBK 3 0x80000000 5 7": T["nRCDWRCP"] + 2 * T["nCCDL"] + 1,          # WRCP likewise
     "AiM SYNC": 0,
     "W GPR 3": 0,
     "W CFR 1 0x1": 0,
@@ -145,7 +147,7 @@ def test_detection_and_the_cli(tmp_path, capsys):
     (["AiM WR_GB 1 0 0x00000001", "AiM EOC"], r"line 1: channel mask 0x00000001 selects channel 31 but the DRAM"),
     (["AiM MAC_ABK 2 0x80000000", "AiM EOC"], r"line 1: AiM MAC_ABK takes opsize mask row"),
     (["AiM FOO 1", "AiM EOC"], r"line 1: unknown AiM op 'FOO'"),
-    (["AiM COPY_BKGB 1 0x80000000 0 3", "AiM EOC"], r"line 1: AiM COPY_BKGB has no timing model yet"),
+    (["AiM EWADD 1 0 1", "AiM EOC"], r"line 1: AiM EWADD has no timing model yet"),
     (["AiM WR_GB 1 0 0x80000000"], r"does not end with AiM EOC"),
     (["AiM EOC", "AiM SYNC"], r"line 2: nothing may follow AiM EOC"),
     (["R MEM 0 2", "AiM EOC"], r"line 1: R MEM takes <ch> <bank> <row>"),

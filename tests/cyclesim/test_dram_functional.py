@@ -80,3 +80,12 @@ def test_missing_or_wrong_write_data_and_a_buffer_overrun_are_errors():
         mem(channels=1).execute([[wr_gb(1)]], writes=[[[1, 2, 3]]])
     with pytest.raises(SimulationError, match="past the 4-column global buffer"):
         mem(channels=1).execute([[wr_gb(5)]], writes=[[np.zeros(80)]])
+
+
+def test_copies_between_a_bank_row_and_the_global_buffer():
+    from archsim.cyclesim.dram.program import copy_bkgb, copy_gbbk
+    m = mem(channels=1)
+    vals = np.arange(32, dtype=np.float32)
+    m.store(0, 2, 6, 16, vals)                               # columns 1..2 of row 6, bank 2
+    out = m.execute([[copy_bkgb(2, 6, 1, 2), copy_gbbk(3, 1, 2, 2), rd_sbk(3, 1, 2, 2)]])
+    assert m.gb[0, :32].tolist() == vals.tolist() and out[0][0].tolist() == vals.tolist()

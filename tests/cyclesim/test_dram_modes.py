@@ -146,17 +146,21 @@ def test_modes_agree_on_many_larger_random_programs(chunk):
 
 # --- issue 10: the new commands and the AiM-format traces ----------------------------------------------------
 def _sprinkle_new_ops(rng, prog, cfg):
-    """Insert WR_ABK (WRA16, auto-precharge), RD_AF (RDAF16) and WR_BIAS -> RD_MAC pairs (the rules changed
+    """Insert WR_ABK (WRA16, auto-precharge), RD_AF (RDAF16), COPY_BKGB / COPY_GBBK (RDCP / WRCP) and WR_BIAS ->
+    RD_MAC pairs (the rules changed
     for the public AiM simulator) into a random program, inside blocks too."""
-    from archsim.cyclesim.dram.program import rd_af, wr_abk, wr_bias
+    from archsim.cyclesim.dram.program import copy_bkgb, copy_gbbk, rd_af, wr_abk, wr_bias
 
     def new():
         k = rng.random()
         row = rng.randrange(cfg.rows - 200)
         if k < 0.4:
             return [wr_abk(row, rng.randrange(cfg.row_accesses))]
-        if k < 0.7:
+        if k < 0.6:
             return [rd_af(rng.choice((1, 2)))]
+        if k < 0.8:
+            op = rng.choice((copy_bkgb, copy_gbbk))
+            return [op(rng.randrange(cfg.banks), row, rng.randrange(cfg.row_accesses), rng.choice((1, 3, 20)))]
         return [wr_bias(), rd_mac()]
 
     for lst in prog.channels:
@@ -169,7 +173,7 @@ def _sprinkle_new_ops(rng, prog, cfg):
 
 
 @pytest.mark.parametrize("chunk", range(4))
-def test_modes_agree_with_wr_abk_rd_af_and_register_pairs(chunk):
+def test_modes_agree_with_wr_abk_rd_af_copies_and_register_pairs(chunk):
     for seed in range(1000 + chunk * 15, 1000 + chunk * 15 + 15):
         rng = random.Random(seed)
         name = ("aim", "aim_fast_refresh_q4")[seed % 2]
