@@ -48,7 +48,7 @@ from __future__ import annotations
 import re
 
 from archsim.base.errors import SimulationError, TraceError
-from archsim.cyclesim.dram.program import (SYNC, copy_bkgb, copy_gbbk, ewmul, mac_abk, mac_sbk, rd, rd_af, rd_mac, rd_sbk, validate_instr,
+from archsim.cyclesim.dram.program import (SYNC, af, arrive, copy_bkgb, delay, copy_gbbk, ewmul, mac_abk, mac_sbk, rd, rd_af, rd_mac, rd_sbk, validate_instr,
                                            wr, wr_abk, wr_bias, wr_gb, wr_sbk)
 from archsim.cyclesim.dram.tracefile import read_lines
 
@@ -58,9 +58,9 @@ _FIELDS = {
     "WR_SBK": ("gpr0", "mask", "bank", "row"), "RD_SBK": ("gpr0", "mask", "bank", "row"),
     "EWMUL": ("opsize", "mask", "row"), "WR_ABK": ("gpr0", "mask", "row"), "RD_AF": ("gpr0", "mask"),
     "COPY_BKGB": ("opsize", "mask", "bank", "row"), "COPY_GBBK": ("opsize", "mask", "bank", "row"),
-    "SYNC": (), "EOC": (),
+    "AF": ("mask",), "EWADD": ("opsize", "gpr0", "gpr1"), "SYNC": (), "EOC": (),
 }
-_UNMODELLED = ("AF", "EWADD", "WR_AFLUT")
+_UNSUPPORTED = ("WR_AFLUT",)
 _BLOCKING = frozenset(("RD_MAC", "RD_AF", "SYNC", "EOC"))
 _AIM_LINE = re.compile(r"^\s*(AiM\s+\S+|[RW]\s+(MEM|GPR)\b|W\s+CFR\b)", re.IGNORECASE)
 MASK_BITS = 32
@@ -90,54 +90,99 @@ def _num(tok: str, what: str, no: int, file) -> int:
     return v
 
 
+AF_LUT_MODES = 8   # CFR AFM selects one of 8 activation functions (the AiM simulator's AFM range 0-7)
+_CFR_NAMES = {0: "BROADCAST", 1: "EWMUL_BG", 2: "AFM"}   # the AiM simulator's CFR addresses
+
+
+def af_lut_row(cfg, afm: int) -> int:
+    """The row AF reads for activation-function mode ``afm``: the AiM simulator addresses the LUT as row
+    2^29 + AFM, outside the data rows; here (assumed: a reserved LUT row per mode at the top of each bank) row
+    ``rows - AF_LUT_MODES + afm``."""
+    return cfg.rows - AF_LUT_MODES + afm
+
+
 def parse_aim(source, system) -> list[list]:
-    """Per-channel instruction lists for ``system`` (a :class:`DramSystem`) from an AiM-format trace."""
+    """Per-channel instruction lists for ``system`` (a :class:`DramSystem`) from an AiM-format trace.
+
+    The host decodes one line per cycle: every instruction or request of the ``k``-th line since the start (or
+    since the last blocking line) is preceded by ``arrive(k)`` (it reaches its controller ``k`` cycles after the
+    run's start, or after one cycle past the barrier's release). A channel switching between MEM requests and
+    AiM instructions gets ``delay(0)`` (the new kind waits until the other's work completed)."""
     lines, file = read_lines(source)
     cfg = system.cfg
     chans: list[list] = [[] for _ in range(cfg.channels)]
+    kind = [None] * cfg.channels     # per channel: "mem" / "aim", what it last received
+    cfr = {0: 0, 1: 1, 2: 0}         # the AiM simulator's CFR reset values
     ended = 0
+    k = -1                           # the line's decode cycle after the host base
+
+    def put(c, ins, what):
+        if kind[c] is not None and kind[c] != what:
+            chans[c].append(delay(0))
+        kind[c] = what
+        chans[c].append(arrive(k))
+        chans[c].append(ins)
+
+    def barrier():
+        nonlocal k
+        for lst in chans:
+            lst.append(arrive(k))
+            lst.append(SYNC)
+        k = -1
+
     for no, raw in enumerate(lines, 1):
         text = raw.split("#", 1)[0].strip()
         if not text:
             continue
         if ended:
             raise TraceError(f"line {no}: nothing may follow AiM EOC (line {ended})", file=file)
+        k += 1
         tok = text.split()
         head = tok[0].upper()
         if head in ("R", "W") and len(tok) >= 2 and tok[1].upper() in ("MEM", "GPR", "CFR"):
-            kind = tok[1].upper()
-            want = {"MEM": 3, "GPR": 1, "CFR": 2}[kind]
-            if kind == "CFR" and head == "R":
+            what = tok[1].upper()
+            want = {"MEM": 3, "GPR": 1, "CFR": 2}[what]
+            if what == "CFR" and head == "R":
                 raise TraceError(f"line {no}: CFRs are written only (W CFR <id> <data>)", file=file)
             if len(tok) - 2 != want:
-                form = {"MEM": "<ch> <bank> <row>", "GPR": "<id>", "CFR": "<id> <data>"}[kind]
-                raise TraceError(f"line {no}: {head} {kind} takes {form}", file=file)
+                form = {"MEM": "<ch> <bank> <row>", "GPR": "<id>", "CFR": "<id> <data>"}[what]
+                raise TraceError(f"line {no}: {head} {what} takes {form}", file=file)
             vals = [_num(t, f, no, file) for t, f in zip(tok[2:], ("channel", "bank", "row"))]
-            if kind == "MEM":
+            if what == "MEM":
                 ch, bank, row = vals
                 if ch >= cfg.channels:
                     raise TraceError(f"line {no}: channel {ch} out of range 0..{cfg.channels - 1}", file=file)
                 ins = (rd if head == "R" else wr)(bank, row, 0)
                 _check(ins, cfg, no, file)
-                chans[ch].append(ins)
-            continue  # GPR and CFR: host side, no DRAM command
+                put(ch, ins, "mem")
+            elif what == "CFR":
+                cid, data = vals
+                if cid not in _CFR_NAMES:
+                    raise TraceError(f"line {no}: unknown CFR {cid}; the AiM simulator has "
+                                     f"{', '.join(f'{i} ({n})' for i, n in _CFR_NAMES.items())}", file=file)
+                if cid == 2 and data >= AF_LUT_MODES:
+                    raise TraceError(f"line {no}: AFM {data} out of range 0..{AF_LUT_MODES - 1}", file=file)
+                cfr[cid] = data
+            continue  # GPR (and CFR): host side, no DRAM command; the line takes its decode cycle
         if head != "AIM" or len(tok) < 2:
             raise TraceError(f"line {no}: expected 'AiM <OP> ...', 'R|W MEM', 'R|W GPR' or 'W CFR', got "
                              f"{text!r}", file=file)
         op = tok[1].upper()
-        if op in _UNMODELLED:
-            raise TraceError(f"line {no}: AiM {op} has no timing model yet", file=file)
+        if op in _UNSUPPORTED:
+            raise TraceError(f"line {no}: AiM {op} is not supported (the public AiM simulator rejects it too: "
+                             f"'not supported by now')", file=file)
         fields = _FIELDS.get(op)
         if fields is None:
             raise TraceError(f"line {no}: unknown AiM op {op!r}; expected one of: "
-                             f"{', '.join([*_FIELDS, *_UNMODELLED])}", file=file)
+                             f"{', '.join([*_FIELDS, *_UNSUPPORTED])}", file=file)
         if len(tok) - 2 != len(fields):
             raise TraceError(f"line {no}: AiM {op} takes {' '.join(fields) or 'no fields'}", file=file)
         v = {f: _num(t, f, no, file) for f, t in zip(fields, tok[2:])}
         if op in ("SYNC", "EOC"):
-            for lst in chans:
-                lst.append(SYNC)
+            barrier()
             ended = no if op == "EOC" else 0
+            continue
+        if op == "EWADD":   # GPR + GPR: the AiM simulator decodes it and sends nothing to the DRAM
             continue
         mask = v["mask"]
         if mask >= 1 << MASK_BITS:
@@ -151,13 +196,13 @@ def parse_aim(source, system) -> list[list]:
                "RD_MAC": lambda: rd_mac(), "MAC_SBK": lambda: mac_sbk(bank, row, 0, n),
                "WR_SBK": lambda: wr_sbk(bank, row, 0), "RD_SBK": lambda: rd_sbk(bank, row, 0),
                "EWMUL": lambda: ewmul(row, 0, n), "WR_ABK": lambda: wr_abk(row), "RD_AF": lambda: rd_af(),
+               "AF": lambda: af(af_lut_row(cfg, cfr[2])),
                "COPY_BKGB": lambda: copy_bkgb(bank, row, 0, n), "COPY_GBBK": lambda: copy_gbbk(bank, row, 0, n)}[op]()
         _check(ins, cfg, no, file)
         for c in selected:
-            chans[c].append(ins)
+            put(c, ins, "aim")
         if op in _BLOCKING:
-            for lst in chans:
-                lst.append(SYNC)
+            barrier()
     if not ended:
         raise TraceError("the trace does not end with AiM EOC", file=file)
     return chans

@@ -50,13 +50,13 @@ import numpy as np
 from archsim.base.errors import SimulationError
 from archsim.base.numerics import to_bf16
 from archsim.cyclesim.dram.program import (DramBlock, DramProgram, DramRepeat, OP_ACT, OP_AF, OP_COPY_BKGB,
-                                           OP_COPY_GBBK, OP_DELAY, OP_EWMUL, OP_RD_AF, OP_WR_ABK,
+                                           OP_COPY_GBBK, OP_DELAY, OP_ARRIVE, OP_EWMUL, OP_RD_AF, OP_WR_ABK,
                                            OP_MAC_ABK, OP_MAC_SBK, OP_NAMES, OP_PRE, OP_RD, OP_RD_MAC, OP_RD_SBK,
                                            OP_SYNC, OP_WR, OP_WR_BIAS, OP_WR_GB, OP_WR_SBK)
 
 __all__ = ["PimMemory", "tree16", "iter_instrs"]
 
-_NO_DATA = frozenset((OP_ACT, OP_PRE, OP_SYNC, OP_DELAY))
+_NO_DATA = frozenset((OP_ACT, OP_PRE, OP_SYNC, OP_DELAY, OP_ARRIVE))
 
 
 def tree16(products: np.ndarray) -> np.ndarray:

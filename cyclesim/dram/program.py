@@ -45,10 +45,10 @@ from typing import Iterable, Sequence
 from archsim.base.errors import SimulationError
 
 (OP_RD, OP_WR, OP_WR_GB, OP_MAC_ABK, OP_RD_MAC, OP_WR_BIAS, OP_EWMUL, OP_AF, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK,
- OP_ACT, OP_PRE, OP_SYNC, OP_DELAY, OP_FENCE, OP_WR_ABK, OP_RD_AF, OP_COPY_BKGB, OP_COPY_GBBK) = range(20)
+ OP_ACT, OP_PRE, OP_SYNC, OP_DELAY, OP_FENCE, OP_WR_ABK, OP_RD_AF, OP_COPY_BKGB, OP_COPY_GBBK, OP_ARRIVE) = range(21)
 
 OP_NAMES = ("RD", "WR", "WR_GB", "MAC_ABK", "RD_MAC", "WR_BIAS", "EWMUL", "AF", "MAC_SBK", "RD_SBK", "WR_SBK",
-            "ACT", "PRE", "SYNC", "DELAY", "FENCE", "WR_ABK", "RD_AF", "COPY_BKGB", "COPY_GBBK")
+            "ACT", "PRE", "SYNC", "DELAY", "FENCE", "WR_ABK", "RD_AF", "COPY_BKGB", "COPY_GBBK", "ARRIVE")
 OP_CODES = {name: i for i, name in enumerate(OP_NAMES)}
 ROW_OPS = frozenset((OP_RD, OP_WR, OP_MAC_ABK, OP_EWMUL, OP_AF, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK, OP_ACT, OP_WR_ABK,
                      OP_COPY_BKGB, OP_COPY_GBBK))
@@ -132,6 +132,12 @@ def pre(bank: int = -1) -> Instr:
 
 def delay(cycles: int) -> Instr:
     return (OP_DELAY, -1, -1, -1, cycles)
+
+
+def arrive(k: int) -> Instr:
+    """The next instruction or request reaches the controller ``k`` cycles after the channel's host base: the
+    start of the run, or one cycle after the last SYNC released (the AiM host's decode time of a trace line)."""
+    return (OP_ARRIVE, -1, -1, -1, k)
 
 
 SYNC: Instr = (OP_SYNC, -1, -1, -1, 0)
@@ -437,5 +443,5 @@ def validate_instr(ins: Sequence[int], cfg, where: str = "") -> None:
         if not 0 <= col < cfg.row_accesses:
             raise SimulationError(f"{pre}{name}: column {col} out of range 0..{cfg.row_accesses - 1} "
                                   f"(columns count {cfg.access_bytes}-byte accesses)")
-    if op in (OP_DELAY,) and n < 0 or op not in (OP_DELAY, OP_SYNC) and n < 1:
+    if op in (OP_DELAY, OP_ARRIVE) and n < 0 or op not in (OP_DELAY, OP_SYNC, OP_ARRIVE) and n < 1:
         raise SimulationError(f"{pre}{name}: size {n} must be positive")

@@ -32,7 +32,7 @@ def at(res, cmd, ch=None):
 
 
 def gemv_closed_form(ncols, nmacs):
-    """MODE_REG at 0; WRGB k at nMODCH + k G; MODE_BANK once the last write landed (nCWLGB + nBL); ACT16 nMODCH
+    """When the last command completes (the RD_MAC barrier releases). MODE_REG at 0; WRGB k at nMODCH + k G; MODE_BANK once the last write landed (nCWLGB + nBL); ACT16 nMODCH
     later; MAC16 k at ACT16 + nRCDRDMAC + k nCCDL; MODE_REG nCCDL after the last MAC16; RDMAC16 nMODCH later;
     done nCLREG + nBL after it."""
     last_wr = T["nMODCH"] + (ncols - 1) * G
@@ -45,8 +45,9 @@ def gemv_closed_form(ncols, nmacs):
 @pytest.mark.parametrize("name, channels", [("gemv_tile", 1), ("gemv_tile_4ch", 4)])
 def test_gemv_tile(name, channels):
     res = play(HERE / f"{name}.aim")
-    assert res.cycles == gemv_closed_form(8, 64) == 299
-    assert aim_cycles(res) == res.end_cycle + 1  # EOC returns one cycle after every channel completed
+    # the host decodes the EOC line one cycle after the RD_MAC barrier released (every channel completed)
+    assert res.cycles == gemv_closed_form(8, 64) + 1 == 300
+    assert aim_cycles(res) == res.end_cycle + 1  # EOC returns one cycle after the host decoded it
     assert res.commands["MAC16"] == 64 * channels and res.commands["WRGB"] == 8 * channels
     assert {c for _t, c, *_ in res.trace} == set(range(channels))
 
@@ -73,8 +74,9 @@ def test_blocking_read_holds_every_channel():
     res = play(HERE / "blocking_read.aim")
     last_mac = T["nRCDRDMAC"] + 31 * T["nCCDL"]
     rdmac_done = last_mac + T["nCCDL"] + T["nMODCH"] + T["nCLREG"] + T["nBL"]
-    assert at(res, "MODE_REG", ch=1) == [rdmac_done]  # channel 1 starts only after channel 0's read completed
-    assert res.cycles == rdmac_done + T["nMODCH"] + T["nCWLGB"] + T["nBL"]
+    # the host decodes the next line (channel 1's WR_GB) one cycle after channel 0's read completed
+    assert at(res, "MODE_REG", ch=1) == [rdmac_done + 1]
+    assert res.cycles == rdmac_done + 1 + T["nMODCH"] + T["nCWLGB"] + T["nBL"]
 
 
 def test_mem_stream_is_served_fr_fcfs():
@@ -94,7 +96,8 @@ def test_every_op_trace_counts():
     assert {k: res.commands[k] for k in want} == want
 
 
-# one line per op on channel 0 (mask bit 31), from an idle channel in bank mode with every bank closed
+# one line per op on channel 0 (mask bit 31), from an idle channel in bank mode with every bank closed: the cycle
+# its DRAM work completes (the line is decoded at cycle 0)
 MICRO = {
     "AiM WR_GB 5 0 0x80000000": T["nMODCH"] + 4 * G + T["nCWLGB"] + T["nBL"],
     "AiM WR_BIAS 0 0x80000000": T["nMODCH"] + T["nCWLREG"] + T["nBL"],
@@ -110,17 +113,80 @@ MICRO = {
     "AiM RD_AF 0 0x80000000": T["nMODCH"] + T["nCLREG"] + T["nBL"],
     "AiM COPY_BKGB 3 0x80000000 5 7": T["nRCDRDCP"] + 2 * T["nCCDL"] + 1,          # RDCP completes 1 after
     "AiM COPY_GBBK 3 0x80000000 5 7": T["nRCDWRCP"] + 2 * T["nCCDL"] + 1,          # WRCP likewise
+    "AiM AF 0x80000000": T["nRCDRDAF"] + 1,        # ACT16 of the AFM-0 LUT row at 0, AF16 nRCDRDAF later, done 1
+    "AiM EWADD 4 0 1": 0,                          # GPR + GPR: no DRAM command, as in the AiM simulator
     "AiM SYNC": 0,
     "W GPR 3": 0,
     "W CFR 1 0x1": 0,
 }
+BLOCKING = ("AiM RD_MAC", "AiM RD_AF", "AiM SYNC")
 
 
 @pytest.mark.parametrize("line", sorted(MICRO))
 def test_one_op_closed_form(line):
     res = play([line, "AiM EOC"])
-    assert res.cycles == MICRO[line]
-    assert aim_cycles(res) == MICRO[line] + 1
+    # the host decodes EOC at cycle 1, or one cycle after a blocking line's barrier released
+    eoc = MICRO[line] + 1 if line.startswith(BLOCKING) else 1
+    assert res.cycles == max(MICRO[line], eoc)
+    assert aim_cycles(res) == res.cycles + 1
+
+
+def test_af_reads_the_lut_row_the_afm_cfr_selects():
+    """W CFR 2 (AFM) picks the LUT row: AF with AFM 3 at line 1 (ACT16 at 1, AF16 nRCDRDAF later); a new AFM is a
+    row conflict (PREA, ACT16 of the other row, AF16); the same AFM again is a row hit (AF16 nCCDL later)."""
+    res = play(["W CFR 2 3", "AiM AF 0x80000000", "W CFR 2 1", "AiM AF 0x80000000", "AiM AF 0x80000000",
+                "AiM EOC"])
+    rows = DramSystem(SPEC).cfg.rows
+    act1 = 1
+    af1 = act1 + T["nRCDRDAF"]
+    prea = max(af1 + T["nRTP"], act1 + T["nRAS"])
+    act2 = max(prea + T["nRP"], act1 + T["nRC"])
+    af2 = act2 + T["nRCDRDAF"]
+    assert at(res, "ACT16") == [act1, act2] and at(res, "PREA") == [prea]
+    assert at(res, "AF16") == [af1, af2, af2 + T["nCCDL"]]
+    assert [r for _t, _c, _b, n, r, _col in res.trace if n == "ACT16"] == [rows - 8 + 3, rows - 8 + 1]
+    assert res.cycles == af2 + T["nCCDL"] + 1
+
+
+def test_decode_rate_bounds_a_run_of_mem_reads():
+    """One line per cycle: line i (R MEM to channel i % 32, bank 0, row 0) reaches its controller at cycle i.
+    Channel c's first read activates at c; read j issues at max(arrival 32 j + c, ACT + nRCDRD, the previous
+    read + nCCDL); the run ends when the last read's data is back (nCL + nBL)."""
+    nch, per = 32, 4
+    lines = [f"R MEM {i % nch} 0 0" for i in range(nch * per)] + ["AiM EOC"]
+    res = play(lines)
+    last = 0
+    for c in range(nch):
+        want, prev = [], -1
+        for j in range(per):
+            t = max(j * nch + c, c + T["nRCDRD"], prev + T["nCCDL"] if prev >= 0 else 0)
+            want.append(t)
+            prev = t
+        assert at(res, "ACT", ch=c) == [c] and at(res, "RD", ch=c) == want
+        last = max(last, prev)
+    assert res.cycles == last + T["nCL"] + T["nBL"]
+    # every line available at once would end nCL + nBL after channel 0's reads: the decode rate binds
+    assert res.cycles > T["nRCDRD"] + (per - 1) * T["nCCDL"] + T["nCL"] + T["nBL"]
+
+
+def test_decode_rate_delays_pim_lines_and_gpr_lines_take_a_cycle():
+    """Ten W GPR lines occupy the host for cycles 0..9; the WR_GB line is decoded at 10 (MODE_REG at 10)."""
+    res = play(["W GPR 0"] * 10 + ["AiM WR_GB 1 0 0x80000000", "AiM EOC"])
+    assert at(res, "MODE_REG") == [10] and at(res, "WRGB") == [10 + T["nMODCH"]]
+    assert res.cycles == 10 + T["nMODCH"] + T["nCWLGB"] + T["nBL"]
+
+
+def test_mem_and_aim_never_share_a_channel_controller():
+    """A MEM read, then an AiM WR_GB on its channel: the WR_GB waits until the read completed (nRCDRD + nCL +
+    nBL), then MODE_REG, WRGB nMODCH later. And the other way: a MEM read after a WR_GB waits for the write."""
+    res = play(["R MEM 0 2 7", "AiM WR_GB 1 0 0x80000000", "AiM EOC"])
+    rd_done = T["nRCDRD"] + T["nCL"] + T["nBL"]
+    assert at(res, "RD") == [T["nRCDRD"]] and at(res, "MODE_REG") == [rd_done]
+    assert res.cycles == rd_done + T["nMODCH"] + T["nCWLGB"] + T["nBL"]
+    res = play(["AiM WR_GB 1 0 0x80000000", "R MEM 0 2 7", "AiM EOC"])
+    wr_done = T["nMODCH"] + T["nCWLGB"] + T["nBL"]
+    (mode_bank,) = at(res, "MODE_BANK")
+    assert mode_bank >= wr_done and at(res, "ACT") == [mode_bank + T["nMODCH"]]
 
 
 def test_wr_abk_then_act16_waits_ncwl_nbl_nwr_nrp():
@@ -137,7 +203,7 @@ def test_detection_and_the_cli(tmp_path, capsys):
     assert not is_aim_trace(["RD 0 0 0 0"]) and not is_aim_trace(["WR_GB 0 4"])
     assert main(["dram", "replay", str(HERE / "gemv_tile.aim"), "--arch", "aim_reference", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert (out["format"], out["cycles"], out["aim_cycles"]) == ("aim", 299, 300)
+    assert (out["format"], out["cycles"], out["aim_cycles"]) == ("aim", 300, 301)
     assert main(["dram", "replay", str(HERE / "gemv_tile.aim"), "--arch", "aim_reference", "--format",
                  "archsim"]) == 2
     assert "line 2" in capsys.readouterr().err
@@ -147,7 +213,9 @@ def test_detection_and_the_cli(tmp_path, capsys):
     (["AiM WR_GB 1 0 0x00000001", "AiM EOC"], r"line 1: channel mask 0x00000001 selects channel 31 but the DRAM"),
     (["AiM MAC_ABK 2 0x80000000", "AiM EOC"], r"line 1: AiM MAC_ABK takes opsize mask row"),
     (["AiM FOO 1", "AiM EOC"], r"line 1: unknown AiM op 'FOO'"),
-    (["AiM EWADD 1 0 1", "AiM EOC"], r"line 1: AiM EWADD has no timing model yet"),
+    (["AiM WR_AFLUT 1 0 1", "AiM EOC"], r"line 1: AiM WR_AFLUT is not supported"),
+    (["W CFR 3 1", "AiM EOC"], r"line 1: unknown CFR 3"),
+    (["W CFR 2 8", "AiM EOC"], r"line 1: AFM 8 out of range 0..7"),
     (["AiM WR_GB 1 0 0x80000000"], r"does not end with AiM EOC"),
     (["AiM EOC", "AiM SYNC"], r"line 2: nothing may follow AiM EOC"),
     (["R MEM 0 2", "AiM EOC"], r"line 1: R MEM takes <ch> <bank> <row>"),

@@ -200,3 +200,52 @@ def test_modes_agree_on_every_shipped_aim_trace():
         a = replay(t, spec, "command", record=True)
         b = replay(t, spec, "burst", record=True)
         same(a, b)
+
+
+def _random_aim_trace(rng, cfg, n):
+    """Random AiM-format lines on ``cfg``: MEM requests (row hits and conflicts), every modelled AiM op, CFR and
+    GPR lines, EWADD and blocking lines, so that decode-rate arrivals, MEM/AiM switches and barriers mix."""
+    chans = cfg.channels
+    ra = cfg.row_accesses
+
+    def mask():
+        sel = rng.sample(range(chans), rng.randint(1, chans))
+        return f"{sum(1 << (31 - c) for c in sel):#010x}"
+
+    rows = (1, 2, 3)
+    out = []
+    for _ in range(n):
+        k = rng.random()
+        b, r = rng.randrange(cfg.banks), rng.choice(rows)
+        if k < 0.45:
+            out.append(f"{rng.choice('RW')} MEM {rng.randrange(chans)} {rng.choice((b, 0))} {r}")
+        elif k < 0.5:
+            out.append(rng.choice(("W GPR 1", "R GPR 2", f"W CFR 2 {rng.randrange(8)}", "W CFR 0 1",
+                                   "AiM EWADD 2 0 1")))
+        elif k < 0.55:
+            out.append(rng.choice(("AiM SYNC", f"AiM RD_MAC 0 {mask()}", f"AiM RD_AF 0 {mask()}")))
+        else:
+            n_ = rng.randint(1, min(ra, 6))
+            out.append(rng.choice((
+                f"AiM WR_GB {n_} 0 {mask()}", f"AiM WR_BIAS 0 {mask()}", f"AiM MAC_ABK {n_} {mask()} {r}",
+                f"AiM MAC_SBK {n_} {mask()} {b} {r}", f"AiM EWMUL {n_} {mask()} {r}", f"AiM AF {mask()}",
+                f"AiM WR_ABK 0 {mask()} {r}", f"AiM WR_SBK 0 {mask()} {b} {r}", f"AiM RD_SBK 0 {mask()} {b} {r}",
+                f"AiM COPY_BKGB {n_} {mask()} {b} {r}", f"AiM COPY_GBBK {n_} {mask()} {b} {r}")))
+    return out + ["AiM EOC"]
+
+
+@pytest.mark.parametrize("chunk", range(3))
+def test_modes_agree_on_random_aim_format_traces(chunk):
+    """Host decode arrivals (FR-FCFS included), MEM/AiM exclusion, AF with CFR modes, barriers: command mode ==
+    burst mode and the checker accepts what the simulator issued, with refresh and a 4-entry queue too."""
+    from archsim.cyclesim.dram import replay
+
+    for seed in range(2000 + chunk * 10, 2000 + chunk * 10 + 10):
+        rng = random.Random(seed)
+        spec = spec_of(("aim", "aim_fast_refresh_q4")[seed % 2])
+        cfg = DramSystem(spec).cfg
+        lines = _random_aim_trace(rng, cfg, rng.choice((30, 120)))
+        a = replay(lines, spec, "command", record=True)
+        b = replay(lines, spec, "burst", record=True)
+        same(a, b)
+        assert check_trace(a.trace, spec) == [], f"seed {seed}"
