@@ -59,7 +59,13 @@ def cmd_replay(args) -> int:
     from archsim.cyclesim.dram.aimtrace import aim_cycles, parse_any
 
     program, fmt = parse_any(args.trace, system, args.format)
-    res = system.run(program, trace=bool(args.trace_out))
+    if fmt == "aim":   # with the host's decode rate and queue-full stalls (cyclesim.dram.aimhost)
+        from archsim.cyclesim.dram.aimhost import run_aim
+
+        res, program = run_aim(args.trace, lambda: DramSystem(DramConfig.from_params(comp.params, file=spec.file),
+                                                              args.mode), bool(args.trace_out))
+    else:
+        res = system.run(program, trace=bool(args.trace_out))
     if args.trace_out:
         write_text_atomic(args.trace_out, format_command_trace(res.trace, standard=res.standard,
                                                                clock_mhz=res.clock_mhz))
@@ -67,7 +73,8 @@ def cmd_replay(args) -> int:
     if args.json:
         out = {"trace": args.trace, "format": fmt, "arch": spec.name, "component": args.component,
                "channels": cfg.channels, "banks_per_channel": cfg.banks, **res.to_dict(),
-               "cycles_counts": "cycle 0 (start of the run) to the completion of the last command"}
+               "cycles_counts": "cycle 0 (start of the run) to the completion of the last command"
+                                + (" or the host's decode of EOC, whichever is later" if fmt == "aim" else "")}
         if fmt == "aim":
             out["aim_cycles"] = aim_cycles(res)
             out["aim_cycles_counts"] = "the AiM simulator's definition: ticks until the EOC callback returns"
@@ -78,7 +85,7 @@ def cmd_replay(args) -> int:
     print(f"{args.trace}: {_count(program):,} requests on {spec.name}.{args.component} ({res.standard}, {cfg.channels} "
           f"channels x {cfg.banks} banks), {args.mode} mode")
     print(f"cycles: {res.cycles:,} (dram clock {res.clock_mhz:g} MHz) = {res.ns:,.1f} ns, from the start of the "
-          f"run to the completion of the last command")
+          f"run to the completion of the last command" + (" or the host's decode of EOC" if fmt == "aim" else ""))
     if fmt == "aim":
         print(f"aim cycles: {aim_cycles(res):,} (the AiM simulator's count: ticks until the EOC callback returns)")
     print("commands: " + (", ".join(f"{k} {v:,}" for k, v in res.commands.items() if v) or "none")
@@ -97,13 +104,15 @@ def cmd_replay(args) -> int:
 def _count(program) -> int:
     """Requests and PIM instructions in per-channel lists (inside blocks too), SYNC not counted."""
     from archsim.cyclesim.dram import DramBlock
-    from archsim.cyclesim.dram.program import OP_SYNC
+    from archsim.cyclesim.dram.program import OP_ARRIVE, OP_DELAY, OP_SYNC
 
     n = 0
     for item in (i for lst in program for i in lst):
         if isinstance(item, DramBlock):
             n += _count([item.instrs])
-        elif item[0] != OP_SYNC:
+        elif item[0] in (OP_SYNC, OP_ARRIVE) or item[0] == OP_DELAY and not item[4]:
+            continue   # host-side markers of AiM traces (arrivals, a zero delay at a MEM/AiM switch) and SYNCs
+        else:
             n += 1
     return n
 

@@ -73,10 +73,13 @@ def replay(trace: Any, spec: Any, mode: str = "burst", *, record: bool = False, 
     completion of the last command; for an AiM trace, :func:`~archsim.cyclesim.dram.aimtrace.aim_cycles` gives
     the AiM simulator's count (ticks until the EOC callback returns).
     """
+    from archsim.cyclesim.dram.aimhost import run_aim
     from archsim.cyclesim.dram.aimtrace import parse_any
 
     system = DramSystem(spec, mode)
-    program, _fmt = parse_any(trace, system, fmt)
+    program, fmt = parse_any(trace, system, fmt)
+    if fmt == "aim":   # with the host's queue-full stalls (cyclesim.dram.aimhost)
+        return run_aim(trace, lambda: DramSystem(spec, mode), record)[0]
     return system.run(program, trace=record)
 
 

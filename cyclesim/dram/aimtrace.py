@@ -26,21 +26,32 @@ WR_ABK     gpr0 channel_mask row               WR_ABK: column 0 of row in every 
 RD_AF      gpr0 channel_mask                   RD_AF (RDAF16), then a barrier: blocking
 COPY_BKGB  opsize channel_mask bank row        opsize columns of the bank's row into the GB (RDCP each)
 COPY_GBBK  opsize channel_mask bank row        opsize GB columns into the bank's row (WRCP each)
+AF         channel_mask                        AF16 on the LUT row of the CFR AFM mode (:func:`af_lut_row`)
+EWADD      opsize gpr0 gpr1                    nothing (GPR + GPR: the AiM simulator sends no request)
 SYNC       -                                   barrier: the host waits until every channel has completed
 EOC        -                                   barrier, end of the trace
 =========  ==================================  ==========================================================
 
-Not yet modelled (a TraceError says so): AF (AF16 on the MAC results; our AF16 names a row), EWADD, WR_AFLUT;
-and the effect of CFR modes (written CFRs are accepted and ignored; a CFR that changes timing would need a
-model).
+WR_AFLUT is a TraceError (the public AiM simulator rejects it: "not supported by now"). CFRs (the AiM
+simulator's three): 2 AFM selects the AF LUT row, so it changes AF timing (a new mode is a row conflict);
+0 BROADCAST (MAC vector from the GB or the next bank) and 1 EWMUL_BG (EWMUL over one or all bank groups) are
+accepted and change nothing here: our MAC16 / EWMUL16 timing is the default mode's (GB, all bank groups); the
+AiM simulator passes them along with the request without a timing of their own that we have modelled. An unknown
+CFR id is a TraceError, as there.
 
-Semantics and where they differ from the AiM simulator: AiM instructions issue in order per channel and the
-blocking ones (RD_MAC, RD_AF, SYNC, EOC) are a barrier across all channels, as there. Not modelled: the host decoding at
-most one line per cycle and the bounded per-channel AiM queue (every line is available at once here, so a trace
-whose DRAM work is shorter than one cycle per line runs faster here); MEM requests are ordered with the AiM
-instructions of their channel (an FR-FCFS window ends at a PIM instruction) rather than held off the controller.
-The AiM simulator's run length is the tick at which the EOC callback returns: :func:`aim_cycles` gives
-``end_cycle + 1`` (EOC's 1-cycle latency after every channel has completed).
+Semantics, as in the AiM simulator: the host decodes at most one line per cycle (every line, GPR, CFR and EWADD
+lines included, takes its cycle) and sends each line's requests to their channels in that cycle (``arrive``
+before each instruction / request; FR-FCFS never schedules a MEM request, its ACT or PRE included, before it
+arrived). A blocking line (RD_MAC, RD_AF, SYNC, EOC) is a barrier across all channels: the host decodes the next
+line one cycle after every channel has completed. On a channel, a MEM request waits until the AiM work before it
+completed and an AiM instruction until the MEM work before it completed (``delay(0)`` at each switch). Each
+channel's queue holds ``aim_queue_entries`` requests (default 32, the public AiM simulator's): a line whose
+requests do not fit stalls the host (for every channel) until they do, see :mod:`.aimhost` (``replay`` and
+``archsim dram replay`` use it; :func:`parse_aim` alone gives the stall-free program).
+
+Cycle accounting: ``result.cycles`` runs to the later of the last command's completion and the host's decode
+of the EOC line. The AiM simulator's run length is the tick at which the EOC callback returns:
+:func:`aim_cycles` gives ``end_cycle + 1`` (EOC's 1-cycle latency after that).
 """
 
 from __future__ import annotations
@@ -101,13 +112,16 @@ def af_lut_row(cfg, afm: int) -> int:
     return cfg.rows - AF_LUT_MODES + afm
 
 
-def parse_aim(source, system) -> list[list]:
+def parse_aim(source, system, offsets=None, host=None) -> list[list]:
     """Per-channel instruction lists for ``system`` (a :class:`DramSystem`) from an AiM-format trace.
 
     The host decodes one line per cycle: every instruction or request of the ``k``-th line since the start (or
     since the last blocking line) is preceded by ``arrive(k)`` (it reaches its controller ``k`` cycles after the
     run's start, or after one cycle past the barrier's release). A channel switching between MEM requests and
-    AiM instructions gets ``delay(0)`` (the new kind waits until the other's work completed)."""
+    AiM instructions gets ``delay(0)`` (the new kind waits until the other's work completed).
+
+    ``offsets`` (one per decoded line) replaces each line's ``k`` (the host model of :mod:`.aimhost` sets them
+    for queue-full stalls); ``host``, a list, receives per decoded line ``(segment, {channel: requests})``."""
     lines, file = read_lines(source)
     cfg = system.cfg
     chans: list[list] = [[] for _ in range(cfg.channels)]
@@ -115,20 +129,28 @@ def parse_aim(source, system) -> list[list]:
     cfr = {0: 0, 1: 1, 2: 0}         # the AiM simulator's CFR reset values
     ended = 0
     k = -1                           # the line's decode cycle after the host base
+    li = -1                          # decoded lines so far
+    seg = 0                          # barriers so far
+    reqs: dict = {}
 
-    def put(c, ins, what):
+    def at():
+        return offsets[li] if offsets is not None else k
+
+    def put(c, ins, what, n=1):
         if kind[c] is not None and kind[c] != what:
             chans[c].append(delay(0))
         kind[c] = what
-        chans[c].append(arrive(k))
+        chans[c].append(arrive(at()))
         chans[c].append(ins)
+        reqs[c] = reqs.get(c, 0) + n
 
     def barrier():
-        nonlocal k
+        nonlocal k, seg
         for lst in chans:
-            lst.append(arrive(k))
+            lst.append(arrive(at()))
             lst.append(SYNC)
         k = -1
+        seg += 1
 
     for no, raw in enumerate(lines, 1):
         text = raw.split("#", 1)[0].strip()
@@ -137,6 +159,10 @@ def parse_aim(source, system) -> list[list]:
         if ended:
             raise TraceError(f"line {no}: nothing may follow AiM EOC (line {ended})", file=file)
         k += 1
+        li += 1
+        reqs = {}
+        if host is not None:
+            host.append((seg, reqs))
         tok = text.split()
         head = tok[0].upper()
         if head in ("R", "W") and len(tok) >= 2 and tok[1].upper() in ("MEM", "GPR", "CFR"):
@@ -200,7 +226,7 @@ def parse_aim(source, system) -> list[list]:
                "COPY_BKGB": lambda: copy_bkgb(bank, row, 0, n), "COPY_GBBK": lambda: copy_gbbk(bank, row, 0, n)}[op]()
         _check(ins, cfg, no, file)
         for c in selected:
-            put(c, ins, "aim")
+            put(c, ins, "aim", n if "opsize" in fields else 1)
         if op in _BLOCKING:
             barrier()
     if not ended:

@@ -50,7 +50,7 @@ class ChannelController:
                  "nrefi", "q", "win", "wn", "seq", "c_op", "c_bank", "c_row", "c_col", "c_left", "p_ci", "p_bank",
                  "p_row", "p_col", "p_t", "p_n", "p_kind", "p_e", "p_block", "stop_depth", "instr_cmd", "ci",
                  "refreshes", "row_acc", "slack", "p_idx", "stream", "ci_rd", "ci_wr", "ci_act", "ci_pre",
-                 "fast_repeat", "base", "timed")
+                 "fast_repeat", "base", "timed", "bases")
 
     def __init__(self, rules: CompiledRules, ch: int, *, burst: bool, start: int = 0, fast_repeat: bool = True):
         cfg = rules.cfg
@@ -65,6 +65,7 @@ class ChannelController:
         self.pos = 0
         self.ready = start
         self.base = start     # host base of ARRIVE offsets: the run's start, or 1 after the last SYNC release
+        self.bases = [start]  # this run's host bases, one per barrier segment (the AiM host model reads them)
         self.timed = False    # an ARRIVE was seen: queued requests carry arrival cycles (no closed-form runs)
         self.refresh = cfg.refresh
         self.nrefi = cfg.timings["nREFI"]

@@ -296,6 +296,7 @@ class DramSystem:
         for c in runners:
             c.ready = max(c.ready, start)
             c.base = c.ready
+            c.bases = [c.base]
             c.load(lists[c.ch])
             c.st.trace = [] if trace else None
             c.slack = [] if trace and self.mode == "command" else None
@@ -349,6 +350,7 @@ class DramSystem:
             elif s == S_SYNC:
                 ctl.ready = max(st.done, ctl.ready, st.last + gap)
                 ctl.base = ctl.ready + 1
+                ctl.bases.append(ctl.base)
             elif s == S_END:
                 break
             else:  # pragma: no cover
@@ -427,6 +429,7 @@ class DramSystem:
         for e in waiting:
             e.ctl.ready = release
             e.ctl.base = release + 1   # the host decodes the next line one cycle after the release
+            e.ctl.bases.append(e.ctl.base)
             e.start(release)
 
     def _finished(self, eng: ChannelEngine) -> None:

@@ -224,3 +224,38 @@ def test_detection_and_the_cli(tmp_path, capsys):
 def test_bad_lines_are_one_line_trace_errors(lines, match):
     with pytest.raises(TraceError, match=match):
         replay(lines, arch.load("pim_gpt"))  # 8 channels
+
+
+def test_a_full_queue_stalls_the_host_for_every_channel():
+    """MAC_ABK 40 on channel 0 (40 requests, queue depth 32): requests 32..39 enter when requests 0..7 leave
+    (their MAC16 issue; the host retries the cycle after), so line 0 is in the queue at MAC16 #7 + 1 and the host
+    decodes line 1 (channel 1's WR_GB) one cycle later. With a 64-deep queue line 1 is decoded at cycle 1."""
+    from archsim.cyclesim.dram.aimhost import AIM_QUEUE_DEFAULT
+
+    lines = ["AiM MAC_ABK 40 0x80000000 3", "AiM WR_GB 1 0 0x40000000", "AiM EOC"]
+    assert AIM_QUEUE_DEFAULT == 32
+    res = play(lines)
+    mac7 = T["nRCDRDMAC"] + 7 * T["nCCDL"]
+    assert at(res, "MAC16", ch=0)[7] == mac7
+    assert at(res, "MODE_REG", ch=1) == [mac7 + 2]
+    ch1_done = mac7 + 2 + T["nMODCH"] + T["nCWLGB"] + T["nBL"]
+    ch0_done = T["nRCDRDMAC"] + 39 * T["nCCDL"] + 1
+    assert res.cycles == max(ch0_done, ch1_done)
+    deep = arch.load("aim_reference", set={"dram.aim_queue_entries": 64})
+    res = replay(lines, deep, "command", record=True)
+    assert at(res, "MODE_REG", ch=1) == [1]
+
+
+def test_queue_stall_chain_with_depth_2():
+    """Depth 2: WR_GB 4 on channel 0 (WRGB k at nMODCH + k G): requests 2 and 3 enter after WRGB 0 and 1 issue,
+    so the host finishes line 0 at WRGB #1 + 1 and decodes line 1 (WR_GB 1 on channel 1) at WRGB #1 + 2."""
+    spec = arch.load("aim_reference", set={"dram.aim_queue_entries": 2})
+    lines = ["AiM WR_GB 4 0 0x80000000", "AiM WR_GB 1 0 0x40000000", "AiM EOC"]
+    a = replay(lines, spec, "command", record=True)
+    b = replay(lines, spec, "burst", record=True)
+    assert (a.cycles, a.trace) == (b.cycles, b.trace) and check_trace(a.trace, spec) == []
+    wrgb1 = T["nMODCH"] + G
+    assert at(a, "MODE_REG", ch=1) == [wrgb1 + 2]
+    # channel 0's own stream never waits for its queue (request j + 2 enters before request j + 1 issues)
+    assert at(a, "WRGB", ch=0) == [T["nMODCH"] + k * G for k in range(4)]
+    assert a.cycles == wrgb1 + 2 + T["nMODCH"] + T["nCWLGB"] + T["nBL"]
