@@ -7,7 +7,9 @@ Default depth 32: the public AiM simulator (Ramulator 2.0's ``ReqBuffer`` ``max_
 read, write and AiM buffers). Here one queue per channel counts every request (MEM and AiM never share a
 controller at the same time, so the two kinds never fill one queue together); a request leaves the queue when its
 column command issues (AiM: its MAC16 / WRGB / ...; MEM: its RD / WR), and its slot is used again the cycle after.
-SYNC and EOC requests are not counted (they leave as soon as they reach the head).
+SYNC and EOC requests are not counted (they leave as soon as they reach the head). A line that switches a
+channel between MEM and AiM requests also stalls the host until the channel's last request of the other kind has
+left (its controller refuses the new kind until then, as the AiM simulator's does).
 
 The stalls depend on when requests leave, which depends on when the later lines arrive, so :func:`run_aim`
 iterates: replay with the host's decode cycles, take each channel's leave cycles from the command trace, recompute
@@ -37,19 +39,23 @@ def queue_depth(cfg) -> int:
 
 def host_offsets(host, bases, leaves, depth) -> list[int]:
     """Each decoded line's decode cycle after its segment's base. ``host``: per line (segment, {channel:
-    requests}); ``bases``: the segments' base cycles; ``leaves``: per channel the sorted cycles its requests left
+    (requests, kind)}); ``bases``: the segments' base cycles; ``leaves``: per channel the sorted cycles its requests left
     the queue (from the previous round)."""
     out = []
     used: dict[int, int] = {}      # requests sent to each channel so far
+    kind: dict[int, str] = {}      # the kind of the last request sent to each channel
     seg_prev, d = -1, 0
     for seg, reqs in host:
         if seg != seg_prev:
             d = bases[seg]
             seg_prev = seg
         last = d
-        for c, n in reqs.items():
+        for c, (n, what) in reqs.items():
             m0 = used.get(c, 0)
             lv = leaves.get(c, ())
+            if kind.get(c, what) != what and m0 - 1 < len(lv) and lv[m0 - 1] + 1 > last:
+                last = lv[m0 - 1] + 1  # the controller refuses the other kind until its last request left
+            kind[c] = what
             for m in range(max(m0, depth), m0 + n):
                 j = m - depth
                 if j < len(lv) and lv[j] + 1 > last:

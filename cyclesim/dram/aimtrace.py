@@ -121,7 +121,7 @@ def parse_aim(source, system, offsets=None, host=None) -> list[list]:
     AiM instructions gets ``delay(0)`` (the new kind waits until the other's work completed).
 
     ``offsets`` (one per decoded line) replaces each line's ``k`` (the host model of :mod:`.aimhost` sets them
-    for queue-full stalls); ``host``, a list, receives per decoded line ``(segment, {channel: requests})``."""
+    for queue-full stalls); ``host``, a list, receives per decoded line ``(segment, {channel: (requests, "mem" | "aim")})``."""
     lines, file = read_lines(source)
     cfg = system.cfg
     chans: list[list] = [[] for _ in range(cfg.channels)]
@@ -142,7 +142,7 @@ def parse_aim(source, system, offsets=None, host=None) -> list[list]:
         kind[c] = what
         chans[c].append(arrive(at()))
         chans[c].append(ins)
-        reqs[c] = reqs.get(c, 0) + n
+        reqs[c] = (reqs[c][0] + n if c in reqs else n, what)
 
     def barrier():
         nonlocal k, seg

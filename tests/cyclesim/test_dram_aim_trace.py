@@ -259,3 +259,13 @@ def test_queue_stall_chain_with_depth_2():
     # channel 0's own stream never waits for its queue (request j + 2 enters before request j + 1 issues)
     assert at(a, "WRGB", ch=0) == [T["nMODCH"] + k * G for k in range(4)]
     assert a.cycles == wrgb1 + 2 + T["nMODCH"] + T["nCWLGB"] + T["nBL"]
+
+
+def test_a_mem_to_aim_switch_stalls_the_host():
+    """Channel 0: R MEM, then AiM WR_GB: the controller takes the AiM request only after the read left its queue
+    (RD at nRCDRD), so the host finishes line 1 at nRCDRD + 1 and decodes line 2 (channel 1's WR_GB) at
+    nRCDRD + 2 instead of 2."""
+    res = play(["R MEM 0 2 7", "AiM WR_GB 1 0 0x80000000", "AiM WR_GB 1 0 0x40000000", "AiM EOC"])
+    assert at(res, "RD") == [T["nRCDRD"]]
+    assert at(res, "MODE_REG", ch=1) == [T["nRCDRD"] + 2]
+    assert at(res, "MODE_REG", ch=0) == [T["nRCDRD"] + T["nCL"] + T["nBL"]]   # and waits for its completion
