@@ -49,13 +49,15 @@ except ImportError:  # pragma: no cover - depends on the DRAM model version
     DramRepeat = None
 
 
-def _segments(start_access: int, outputs: int, accesses: int, row_accesses: int, heads: int = 1):
+def _segments(start_access: int, outputs: int, accesses: int, row_accesses: int, heads: int = 1,
+              only: int | None = None):
     """Instructions for ``outputs`` back-to-back output segments of ``accesses`` columns each (``heads``
-    sub-segments read out separately), starting at access ``start_access`` of row 0 (relative rows)."""
+    sub-segments read out separately; ``only``: just that sub-segment), starting at access ``start_access`` of
+    row 0 (relative rows)."""
     instrs = []
     sub = accesses // heads
     for o in range(outputs):
-        for h in range(heads):
+        for h in (range(heads) if only is None else (only,)):
             a = start_access + o * accesses + h * sub
             instrs.append(mac_abk(a // row_accesses, a % row_accesses, sub))
             instrs.append(rd_mac())
@@ -63,7 +65,7 @@ def _segments(start_access: int, outputs: int, accesses: int, row_accesses: int,
 
 
 def _emit_pattern(items: list, *, row_base: int, total: int, per_output: int, row_accesses: int,
-                  heads: int = 1) -> None:
+                  heads: int = 1, only: int | None = None) -> None:
     """``total`` outputs of ``per_output`` columns packed from ``row_base``: one repeated period + a tail."""
     from math import gcd
 
@@ -71,18 +73,24 @@ def _emit_pattern(items: list, *, row_base: int, total: int, per_output: int, ro
     period_outputs, period_rows = row_accesses // g, per_output // g
     full, tail = divmod(total, period_outputs)
     if full:
-        tile = _tile(period_outputs, per_output, row_accesses, heads)
+        tile = _tile(period_outputs, per_output, row_accesses, heads, only)
         if DramRepeat is not None and full > 1:
             items.append(DramRepeat(tile, full, row_base, period_rows))
         else:
             items.extend(tile.at(row_base + i * period_rows) for i in range(full))
     if tail:
-        items.append(_tile(tail, per_output, row_accesses, heads).at(row_base + full * period_rows))
+        items.append(_tile(tail, per_output, row_accesses, heads, only).at(row_base + full * period_rows))
 
 
 @lru_cache(maxsize=4096)
-def _tile(outputs: int, per_output: int, row_accesses: int, heads: int) -> DramBlock:
-    return DramBlock(_segments(0, outputs, per_output, row_accesses, heads), row_base=0)
+def _tile(outputs: int, per_output: int, row_accesses: int, heads: int, only: int | None = None) -> DramBlock:
+    return DramBlock(_segments(0, outputs, per_output, row_accesses, heads, only), row_base=0)
+
+
+@lru_cache(maxsize=1024)
+def _context_tile(accesses: int, col: int) -> DramBlock:
+    """One output over ``accesses`` columns from column ``col`` of relative row 0 (may continue on row 1)."""
+    return DramBlock([mac_abk(0, col, accesses), rd_mac()], row_base=0)
 
 
 @lru_cache(maxsize=1024)
@@ -132,11 +140,15 @@ class PimGptMapper:
         items.append(wr_sbk(bank, kc.row_base + a // ra, a % ra, kc.seg_accesses))
         # V append: one value in each of the channel's head-dimension rows (column-major)
         items.extend(self._v_append(layer, position))
-        # scores: q slice into the GB, then per cached position and head one MAC_ABK + RD_MAC
-        items.append(wr_gb(kc.seg_accesses))
+        # scores, head by head: the head's q slice into the GB (a MAC column meets the GB column of the same
+        # index within its op, so every head needs its own q at GB column 0), then per cached position one
+        # MAC_ABK over the head's part of the key segment + RD_MAC
         kv = position + 1
-        _emit_pattern(items, row_base=kc.row_base, total=ceil_div(kv, geo.banks), per_output=kc.seg_accesses,
-                      row_accesses=ra, heads=kc.heads_per_channel)
+        sub = kc.seg_accesses // kc.heads_per_channel
+        for h in range(kc.heads_per_channel):
+            items.append(wr_gb(sub))
+            _emit_pattern(items, row_base=kc.row_base, total=ceil_div(kv, geo.banks), per_output=kc.seg_accesses,
+                          row_accesses=ra, heads=kc.heads_per_channel, only=h)
         items.append(SYNC)
         return self._broadcast(items)
 
@@ -173,8 +185,10 @@ class PimGptMapper:
                 # the head's dims sit at indices h*dh .. h*dh+dh-1 of the channel's dims, dim i in bank i % B
                 first = h * dh // geo.banks
                 last = ceil_div((h + 1) * dh, geo.banks)
-                tile = _tile(1, acc, geo.row_accesses, 1)  # one output: MAC_ABK over the tile, RD_MAC
-                base = vc.row_base + first * vc.rows_per_dim + t
+                # positions t*gb .. of a dim sit from access t*gb/access_elems of the dim's V^T rows
+                start = t * geo.gb_elems // geo.access_elems
+                tile = _context_tile(acc, start % geo.row_accesses)  # one output: MAC_ABK over the tile, RD_MAC
+                base = vc.row_base + first * vc.rows_per_dim + start // geo.row_accesses
                 if DramRepeat is not None and last - first > 1:
                     items.append(DramRepeat(tile, last - first, base, vc.rows_per_dim))
                 else:

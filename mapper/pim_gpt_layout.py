@@ -170,6 +170,9 @@ def plan(config, spec, max_positions: int) -> Layout:
     if dh % geo.access_elems:
         raise MappingError(f"head dimension {dh} is not a multiple of the {geo.access_elems}-value MAC column",
                            key="workload")
+    if dh > geo.gb_elems:
+        raise MappingError(f"head dimension {dh} does not fit the {geo.gb_elems}-value global buffer (each head's "
+                           f"query is broadcast whole)", file=spec.file, key="components.dram.global_buffer_bytes")
     rows = _Rows()
     lay = Layout(geo)
     hpc = ceil_div(H, geo.channels)
@@ -201,3 +204,26 @@ def plan(config, spec, max_positions: int) -> Layout:
                            f"({have / 2**30:.2f} GiB in {geo.channels} channels x {geo.banks} banks)",
                            file=spec.file, key="components.dram.rows")
     return lay
+
+
+# -- addresses (where a value lives; the functional co-simulation loads and reads through these) -------------
+def output_place(j: int, slots: int, geo: Geometry) -> tuple[int, int, int]:
+    """(channel, slot, bank) of output ``j`` of a matrix with ``slots`` outputs per bank: outputs go to the
+    channels in blocks of ``slots x banks``; inside a channel, slot-major, so one RD_MAC after a slot's MACs
+    returns ``banks`` consecutive outputs."""
+    ch, r = divmod(j, slots * geo.banks)
+    slot, bank = divmod(r, geo.banks)
+    return ch, slot, bank
+
+
+def segment_start(row_base: int, index: int, accesses: int, geo: Geometry) -> tuple[int, int]:
+    """(row, element) where segment ``index`` of ``accesses`` columns starts when segments are packed back to
+    back from ``row_base`` (a segment may continue on the next row)."""
+    a = index * accesses
+    return row_base + a // geo.row_accesses, (a % geo.row_accesses) * geo.access_elems
+
+
+def v_place(vc: VCacheLayout, dim: int, position: int, geo: Geometry) -> tuple[int, int, int]:
+    """(bank, row, element) of channel-local head dimension ``dim`` at ``position`` in the V cache (V^T rows)."""
+    return (dim % geo.banks, vc.row_base + (dim // geo.banks) * vc.rows_per_dim + position // geo.row_elems,
+            position % geo.row_elems)

@@ -23,6 +23,8 @@ _ORG = {
                               ("RoBaBgCoCh", "RoCoBaBgCh", "ChRoBaBgCo"), default="RoBaBgCoCh"),
     "refresh": choice("refresh scheme", ("all_bank", "none"), default="all_bank"),
     "request_queue_entries": count("controller read/write queue depth per channel (FR-FCFS window)", default=32),
+    "aim_queue_entries": count("AiM-format replay: requests a channel's queue holds before the host stalls "
+                               "(public AiM simulator: Ramulator 2.0 ReqBuffer max_size 32)", default=32),
     # energy, from current-based power figures as Ramulator/DRAMPower-style scripts use them
     "act_standby_mw": nonneg("background power with a row open, per channel", default=0.0),
     "pre_standby_mw": nonneg("background power with all banks precharged, per channel", default=0.0),

@@ -25,6 +25,9 @@ def register(sub) -> None:
     r.add_argument("--mode", choices=("command", "burst"), default="burst",
                    help="command: one event per DRAM command; burst: closed-form runs and memoized blocks "
                         "(identical results, faster); default burst")
+    r.add_argument("--format", choices=("auto", "archsim", "aim"), default="auto",
+                   help="archsim: our request trace; aim: the public AiM simulator's trace (AiM <OP> ..., "
+                        "R|W MEM, R|W GPR, W CFR, AiM EOC); auto (default): detected from the first line")
     r.add_argument("--trace-out", metavar="FILE", help="write the issued command trace (the checker's input)")
     r.add_argument("--json", action="store_true", help="machine-readable output")
     r.add_argument("--quiet", action="store_true", help="no progress output on stderr")
@@ -63,7 +66,8 @@ def _load(args):
 
 def cmd_replay(args) -> int:
     from archsim.base.io import check_output_file, write_text_atomic
-    from archsim.cyclesim.dram import DramConfig, DramSystem, format_command_trace, parse_requests
+    from archsim.cyclesim.dram import DramConfig, DramSystem, format_command_trace
+    from archsim.cyclesim.dram.aimtrace import aim_cycles, parse_any
     from archsim.progress import Progress
 
     if args.trace_out:
@@ -71,28 +75,42 @@ def cmd_replay(args) -> int:
     spec, comp = _load(args)
     system = DramSystem(DramConfig.from_params(comp.params, file=spec.file), args.mode)
     prog = Progress(not (args.json or getattr(args, "quiet", False)))  # only on a terminal
-    program = parse_requests(args.trace, system, progress=prog.callback("reading trace", "line"))
-    ctls = system._ctls  # read-only: how far each channel's controller is through its instructions
+    program, fmt = parse_any(args.trace, system, args.format, progress=prog.callback("reading trace", "line"))
+    if fmt == "aim":   # with the host's decode rate and queue-full stalls (cyclesim.dram.aimhost)
+        from archsim.cyclesim.dram.aimhost import run_aim
 
-    def done_total():
-        return max(((c.pos, len(c.items)) for c in ctls), key=lambda d: d[0] / max(d[1], 1))
+        res, program = run_aim(args.trace, lambda: DramSystem(DramConfig.from_params(comp.params, file=spec.file),
+                                                              args.mode), bool(args.trace_out))
+    else:
+        ctls = system._ctls  # read-only: how far each channel's controller is through its instructions
 
-    with prog.watch("replaying", done_total, "instr"):
-        res = system.run(program, trace=bool(args.trace_out))
+        def done_total():
+            return max(((c.pos, len(c.items)) for c in ctls), key=lambda d: d[0] / max(d[1], 1))
+
+        with prog.watch("replaying", done_total, "instr"):
+            res = system.run(program, trace=bool(args.trace_out))
     if args.trace_out:
         write_text_atomic(args.trace_out, format_command_trace(res.trace, standard=res.standard,
                                                                clock_mhz=res.clock_mhz))
     cfg = system.cfg
     if args.json:
-        out = {"trace": args.trace, "arch": spec.name, "component": args.component,
-               "channels": cfg.channels, "banks_per_channel": cfg.banks, **res.to_dict()}
+        out = {"trace": args.trace, "format": fmt, "arch": spec.name, "component": args.component,
+               "channels": cfg.channels, "banks_per_channel": cfg.banks, **res.to_dict(),
+               "cycles_counts": "cycle 0 (start of the run) to the completion of the last command"
+                                + (" or the host's decode of EOC, whichever is later" if fmt == "aim" else "")}
+        if fmt == "aim":
+            out["aim_cycles"] = aim_cycles(res)
+            out["aim_cycles_counts"] = "the AiM simulator's definition: ticks until the EOC callback returns"
         if args.trace_out:
             out["trace_out"] = args.trace_out
         print(json.dumps(out, indent=2, sort_keys=False))
         return 0
     print(f"{args.trace}: {_count(program):,} requests on {spec.name}.{args.component} ({res.standard}, {cfg.channels} "
           f"channels x {cfg.banks} banks), {args.mode} mode")
-    print(f"cycles: {res.cycles:,} (dram clock {res.clock_mhz:g} MHz) = {res.ns:,.1f} ns")
+    print(f"cycles: {res.cycles:,} (dram clock {res.clock_mhz:g} MHz) = {res.ns:,.1f} ns, from the start of the "
+          f"run to the completion of the last command" + (" or the host's decode of EOC" if fmt == "aim" else ""))
+    if fmt == "aim":
+        print(f"aim cycles: {aim_cycles(res):,} (the AiM simulator's count: ticks until the EOC callback returns)")
     print("commands: " + (", ".join(f"{k} {v:,}" for k, v in res.commands.items() if v) or "none")
           + f" (total {res.simulated_commands:,})")
     print(f"bandwidth: {res.bus_bandwidth_gbps:,.2f} GB/s at the pins ({res.bus_bytes:,} bytes), "
@@ -109,13 +127,15 @@ def cmd_replay(args) -> int:
 def _count(program) -> int:
     """Requests and PIM instructions in per-channel lists (inside blocks too), SYNC not counted."""
     from archsim.cyclesim.dram import DramBlock
-    from archsim.cyclesim.dram.program import OP_SYNC
+    from archsim.cyclesim.dram.program import OP_ARRIVE, OP_DELAY, OP_SYNC
 
     n = 0
     for item in (i for lst in program for i in lst):
         if isinstance(item, DramBlock):
             n += _count([item.instrs])
-        elif item[0] != OP_SYNC:
+        elif item[0] in (OP_SYNC, OP_ARRIVE) or item[0] == OP_DELAY and not item[4]:
+            continue   # host-side markers of AiM traces (arrivals, a zero delay at a MEM/AiM switch) and SYNCs
+        else:
             n += 1
     return n
 

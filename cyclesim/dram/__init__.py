@@ -64,13 +64,22 @@ from archsim.cyclesim.dram.system import DramResult, DramSystem
 from archsim.cyclesim.dram.tracefile import format_command_trace, parse_command_trace, parse_requests
 
 
-def replay(trace: Any, spec: Any, mode: str = "burst", *, record: bool = False) -> DramResult:
+def replay(trace: Any, spec: Any, mode: str = "burst", *, record: bool = False, fmt: str = "auto") -> DramResult:
     """Run a request trace (a path, a text with newlines, or a list of lines) on the ``dram`` of ``spec``.
 
-    ``record=True`` keeps the command trace in ``result.trace``.
+    ``fmt``: ``archsim`` (our request trace), ``aim`` (the public AiM simulator's trace format, see
+    :mod:`archsim.cyclesim.dram.aimtrace`) or ``auto`` (detected from the content). ``record=True`` keeps the
+    command trace in ``result.trace``. ``result.cycles`` counts from the start of the run (cycle 0) to the
+    completion of the last command; for an AiM trace, :func:`~archsim.cyclesim.dram.aimtrace.aim_cycles` gives
+    the AiM simulator's count (ticks until the EOC callback returns).
     """
+    from archsim.cyclesim.dram.aimhost import run_aim
+    from archsim.cyclesim.dram.aimtrace import parse_any
+
     system = DramSystem(spec, mode)
-    program = parse_requests(trace, system)
+    program, fmt = parse_any(trace, system, fmt)
+    if fmt == "aim":   # with the host's queue-full stalls (cyclesim.dram.aimhost)
+        return run_aim(trace, lambda: DramSystem(spec, mode), record)[0]
     return system.run(program, trace=record)
 
 

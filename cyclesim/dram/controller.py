@@ -34,9 +34,9 @@ from collections import deque
 
 from archsim.base.errors import SimulationError
 from archsim.cyclesim.dram.channel import MODE_BANK, MODE_REG, ChannelState, CompiledRules
-from archsim.cyclesim.dram.program import (OP_ACT, OP_AF, OP_DELAY, OP_EWMUL, OP_MAC_ABK, OP_MAC_SBK, OP_NAMES,
-                                   OP_PRE, OP_RD, OP_RD_MAC, OP_RD_SBK, OP_SYNC, OP_WR, OP_WR_BIAS, OP_WR_GB,
-                                   OP_WR_SBK, DramBlock, DramRepeat)
+from archsim.cyclesim.dram.program import (OP_ACT, OP_AF, OP_ARRIVE, OP_COPY_BKGB, OP_COPY_GBBK, OP_DELAY, OP_EWMUL, OP_MAC_ABK, OP_MAC_SBK, OP_NAMES,
+                                   OP_PRE, OP_RD, OP_RD_AF, OP_RD_MAC, OP_RD_SBK, OP_SYNC, OP_WR, OP_WR_ABK,
+                                   OP_WR_BIAS, OP_WR_GB, OP_WR_SBK, DramBlock, DramRepeat)
 
 S_CMD, S_SYNC, S_END, S_BLOCK, S_BLOCK_END, S_REPEAT = range(6)
 K_PREP, K_COL, K_ONE, K_REQ, K_REF = range(5)
@@ -50,7 +50,7 @@ class ChannelController:
                  "nrefi", "q", "win", "wn", "seq", "c_op", "c_bank", "c_row", "c_col", "c_left", "p_ci", "p_bank",
                  "p_row", "p_col", "p_t", "p_n", "p_kind", "p_e", "p_block", "stop_depth", "instr_cmd", "ci",
                  "refreshes", "row_acc", "slack", "p_idx", "stream", "ci_rd", "ci_wr", "ci_act", "ci_pre",
-                 "fast_repeat")
+                 "fast_repeat", "base", "timed", "bases")
 
     def __init__(self, rules: CompiledRules, ch: int, *, burst: bool, start: int = 0, fast_repeat: bool = True):
         cfg = rules.cfg
@@ -64,6 +64,9 @@ class ChannelController:
         self.items: list | tuple = ()
         self.pos = 0
         self.ready = start
+        self.base = start     # host base of ARRIVE offsets: the run's start, or 1 after the last SYNC release
+        self.bases = [start]  # this run's host bases, one per barrier segment (the AiM host model reads them)
+        self.timed = False    # an ARRIVE was seen: queued requests carry arrival cycles (no closed-form runs)
         self.refresh = cfg.refresh
         self.nrefi = cfg.timings["nREFI"]
         self.ref_due = start + self.nrefi if self.refresh else 1 << 62
@@ -144,19 +147,31 @@ class ChannelController:
     def _refill(self) -> None:
         items, win = self.items, self.win
         pos, wn, seq = self.pos, self.wn, self.seq
-        end = min(len(items), pos + self.q - wn)
-        while pos < end:
+        n_items, room = len(items), self.q - wn
+        arr = 0
+        added = 0
+        while pos < n_items and added < room:
             nxt = items[pos]
-            if type(nxt) is not tuple or nxt[0] > OP_WR:
+            if type(nxt) is not tuple:
+                break
+            if nxt[0] == OP_ARRIVE:   # an arrival cycle for the request that follows (AiM host decode)
+                if pos + 1 >= n_items or type(items[pos + 1]) is not tuple or items[pos + 1][0] > OP_WR:
+                    break             # it belongs to a PIM instruction: the window ends here
+                self.timed = True
+                arr = self.base + nxt[4]
+                pos += 1
+                nxt = items[pos]
+            elif nxt[0] > OP_WR:
                 break
             key = nxt[:3]
             group = win.get(key)
             if group is None:
                 group = win[key] = deque()
-            group.append((seq, nxt[3]))
+            group.append((seq, nxt[3], arr))
             seq += 1
             pos += 1
-        self.wn += pos - self.pos
+            added += 1
+        self.wn += added
         self.pos, self.seq = pos, seq
 
     # -- decisions ----------------------------------------------------------------------------------------------
@@ -175,9 +190,13 @@ class ChannelController:
                 if nxt[i] > e:
                     e = nxt[i]
             t = e if e > self.ready else self.ready
+            if self.wn:
+                ent = self.win[self.p_idx][0]
+                if ent[2] > t:
+                    t = ent[2]
             if t < self.ref_due and not st.win_fol[c]:
                 if self.wn:   # the FR-FCFS queue holds one group (the one just served): its oldest is next
-                    self.p_col = self.win[self.p_idx][0][1]
+                    self.p_col = ent[1]
                 else:
                     self.p_col = self.c_col
                 self.p_t, self.p_e = t, e
@@ -210,6 +229,11 @@ class ChannelController:
                     self._refill()
                 elif op == OP_SYNC:
                     return S_SYNC
+                elif op == OP_ARRIVE:   # the next item reaches the controller at base + k
+                    t = self.base + item[4]
+                    if t > self.ready:
+                        self.ready = t
+                    continue
                 elif op == OP_DELAY:
                     st = self.st
                     self.ready = max(st.done, self.ready, st.last + self.rules.bus_gap) + item[4]
@@ -233,7 +257,7 @@ class ChannelController:
         if need >= 0 and st.mode != need:
             return self._emit(ci["mode_reg"] if need == MODE_REG else ci["mode_bank"], -1, -1, -1, 1, K_PREP)
         row = self.c_row
-        if op == OP_MAC_ABK or op == OP_EWMUL or op == OP_AF:
+        if op == OP_MAC_ABK or op == OP_EWMUL or op == OP_AF or op == OP_WR_ABK:
             if x < 0:
                 raise SimulationError(f"{OP_NAMES[op]} needs a PIM standard (timing_preset GDDR6_AiM), "
                                       f"not {self.cfg.standard.name}")
@@ -243,15 +267,17 @@ class ChannelController:
                 return self._emit(ci["open_all"], -1, row, -1, 1, K_PREP)
             if op == OP_AF:
                 return self._emit(x, -1, row, -1, 1, K_ONE)
+            if op == OP_WR_ABK:  # auto-precharge: one command closes every bank
+                return self._emit(x, -1, row, self.c_col, 1, K_ONE)
             n = min(self.c_left, self.row_acc - self.c_col)
             return self._emit(x, -1, row, self.c_col, n, K_COL)
-        if op == OP_WR_GB or op == OP_RD_MAC or op == OP_WR_BIAS:
+        if op == OP_WR_GB or op == OP_RD_MAC or op == OP_WR_BIAS or op == OP_RD_AF:
             if x < 0:
                 raise SimulationError(f"{OP_NAMES[op]} needs a PIM standard (timing_preset GDDR6_AiM), "
                                       f"not {self.cfg.standard.name}")
             return self._emit(x, -1, -1, self.c_col if op == OP_WR_GB else -1, self.c_left, K_COL)
         b = self.c_bank
-        if op == OP_MAC_SBK or op == OP_RD_SBK or op == OP_WR_SBK:
+        if op == OP_MAC_SBK or op == OP_RD_SBK or op == OP_WR_SBK or op == OP_COPY_BKGB or op == OP_COPY_GBBK:
             if x < 0:
                 raise SimulationError(f"{OP_NAMES[op]} needs a PIM standard (timing_preset GDDR6_AiM)")
             orow = st.open_row[b]
@@ -301,7 +327,7 @@ class ChannelController:
         ci_rd, ci_wr, ci_act, ci_pre = self.ci_rd, self.ci_wr, self.ci_act, self.ci_pre
         protected = None
         best = None
-        best_t = best_hit = best_seq = best_e = 0
+        best_t = best_hit = best_seq = best_e = best_a = 0
         for key, group in self.win.items():
             op, b, r = key
             o = orow[b]
@@ -326,18 +352,20 @@ class ChannelController:
                     if nxt[i] > e:
                         e = nxt[i]
             t = e if e > ready else ready
-            seq = group[0][0]
+            seq, _col, arr = group[0]
+            if arr > t:
+                t = arr
             if best is None or t < best_t or (t == best_t and (hit < best_hit or hit == best_hit and seq < best_seq)):
-                best, best_t, best_hit, best_seq, best_e = (key, c), t, hit, seq, e
+                best, best_t, best_hit, best_seq, best_e, best_a = (key, c), t, hit, seq, e, arr
         key, c = best
         _op, b, r = key
-        if c == ci_act:
-            return self._emit(c, b, r, -1, 1, K_PREP, best_e) and S_CMD
+        if c == ci_act:   # (not before the request arrived: best_a)
+            return self._emit(c, b, r, -1, 1, K_PREP, best_e, best_a) and S_CMD
         if c == ci_pre:
-            return self._emit(c, b, -1, -1, 1, K_PREP, best_e) and S_CMD
+            return self._emit(c, b, -1, -1, 1, K_PREP, best_e, best_a) and S_CMD
         self.p_idx = key  # which queued group the column command serves (its oldest request)
         if self.burst:
-            return self._emit(c, b, r, self.win[key][0][1], self._window_run(key), K_REQ, best_e) and S_CMD
+            return self._emit(c, b, r, self.win[key][0][1], self._window_run(key), K_REQ, best_e, best_a) and S_CMD
         if best_t >= self.ref_due:
             return self._emit_refresh() and S_CMD
         # = self._emit(c, b, r, col, 1, K_REQ, best_e), the common case inline
@@ -347,7 +375,7 @@ class ChannelController:
 
     def _window_run(self, key: tuple) -> int:
         """How many oldest-first hits to one row FR-FCFS will issue back to back from here (burst mode)."""
-        if len(self.win) != 1 or self.wn < 2:
+        if len(self.win) != 1 or self.wn < 2 or self.timed:
             return 1
         op, b, r = key
         m = self.wn
@@ -362,12 +390,16 @@ class ChannelController:
             pos += 1
         return m
 
-    def _emit(self, c: int, b: int, row: int, col: int, n: int, kind: int, e: int | None = None) -> bool:
+    def _emit(self, c: int, b: int, row: int, col: int, n: int, kind: int, e: int | None = None,
+              arrival: int = 0) -> bool:
         """Decide command ``c`` (``n`` of them in burst mode when they form a closed-form run); ``e``: its
-        earliest cycle by the rules if the caller has it. A refresh due by then is decided instead."""
+        earliest cycle by the rules if the caller has it; not before ``arrival`` (when the request reached the
+        controller). A refresh due by then is decided instead."""
         if e is None:
             e = self.st.earliest(c, b)
         t = e if e > self.ready else self.ready
+        if arrival > t:
+            t = arrival
         if t >= self.ref_due:
             return self._emit_refresh()
         if n > 1:
@@ -423,11 +455,13 @@ class ChannelController:
                     g = win.get(k)
                     if g is None:
                         g = win[k] = deque()
-                    g.append((self.seq, nxt[3]))
+                    g.append((self.seq, nxt[3], 0))
                     self.seq += 1
                     self.pos = pos + 1
                 else:
                     self.wn -= 1
+                    if type(nxt) is tuple and nxt[0] == OP_ARRIVE:
+                        self._refill()
                 # command mode: if only this group is queued, FR-FCFS picks its next request (same command)
                 self.stream = len(win) == 1 and key in win and not self.burst
                 return t

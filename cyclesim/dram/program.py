@@ -14,6 +14,9 @@ WR_GB       write ``n`` columns of the channel's global buffer (the broadcast in
 MAC_ABK     ``n`` all-bank MAC columns of ``row`` starting at ``col``                               MAC16
 RD_MAC      read the MAC result registers of every bank (``n`` times)                               RDMAC16
 WR_BIAS     write the MAC result registers (bias) of every bank                                     WRMAC16
+WR_ABK      write one column to ``row`` of every bank, auto-precharge                               WRA16
+RD_AF       read the activation-function results of every bank (``n`` times)                       RDAF16
+COPY_BKGB   ``n`` columns of one bank's row into the global buffer; COPY_GBBK the other way         RDCP, WRCP
 EWMUL       ``n`` all-bank element-wise multiply columns                                            EWMUL16
 AF          activation-function lookup in every bank on ``row``                                     AF16
 MAC_SBK     ``n`` single-bank MAC columns; RD_SBK / WR_SBK: in-order single-bank reads / writes     MAC, RD, WR
@@ -42,14 +45,15 @@ from typing import Iterable, Sequence
 from archsim.base.errors import SimulationError
 
 (OP_RD, OP_WR, OP_WR_GB, OP_MAC_ABK, OP_RD_MAC, OP_WR_BIAS, OP_EWMUL, OP_AF, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK,
- OP_ACT, OP_PRE, OP_SYNC, OP_DELAY, OP_FENCE) = range(16)
+ OP_ACT, OP_PRE, OP_SYNC, OP_DELAY, OP_FENCE, OP_WR_ABK, OP_RD_AF, OP_COPY_BKGB, OP_COPY_GBBK, OP_ARRIVE) = range(21)
 
 OP_NAMES = ("RD", "WR", "WR_GB", "MAC_ABK", "RD_MAC", "WR_BIAS", "EWMUL", "AF", "MAC_SBK", "RD_SBK", "WR_SBK",
-            "ACT", "PRE", "SYNC", "DELAY", "FENCE")
+            "ACT", "PRE", "SYNC", "DELAY", "FENCE", "WR_ABK", "RD_AF", "COPY_BKGB", "COPY_GBBK", "ARRIVE")
 OP_CODES = {name: i for i, name in enumerate(OP_NAMES)}
-ROW_OPS = frozenset((OP_RD, OP_WR, OP_MAC_ABK, OP_EWMUL, OP_AF, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK, OP_ACT))
-SPAN_OPS = frozenset((OP_MAC_ABK, OP_EWMUL, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK))  # may continue on the next row
-ALL_BANK_OPS = frozenset((OP_WR_GB, OP_MAC_ABK, OP_RD_MAC, OP_WR_BIAS, OP_EWMUL, OP_AF))
+ROW_OPS = frozenset((OP_RD, OP_WR, OP_MAC_ABK, OP_EWMUL, OP_AF, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK, OP_ACT, OP_WR_ABK,
+                     OP_COPY_BKGB, OP_COPY_GBBK))
+SPAN_OPS = frozenset((OP_MAC_ABK, OP_EWMUL, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK, OP_COPY_BKGB, OP_COPY_GBBK))  # may continue on the next row
+ALL_BANK_OPS = frozenset((OP_WR_GB, OP_MAC_ABK, OP_RD_MAC, OP_WR_BIAS, OP_EWMUL, OP_AF, OP_WR_ABK, OP_RD_AF))
 
 Instr = tuple  # (op, bank, row, col, n)
 
@@ -86,6 +90,26 @@ def af(row: int) -> Instr:
     return (OP_AF, -1, row, -1, 1)
 
 
+def wr_abk(row: int, col: int = 0) -> Instr:
+    """Write one column to ``row`` of every bank, with auto-precharge (WRA16)."""
+    return (OP_WR_ABK, -1, row, col, 1)
+
+
+def rd_af(n: int = 1) -> Instr:
+    """Read the activation-function results of every bank (RDAF16), ``n`` times."""
+    return (OP_RD_AF, -1, -1, -1, n)
+
+
+def copy_bkgb(bank: int, row: int, col: int, n: int) -> Instr:
+    """Copy ``n`` columns of one bank's row into the global buffer (RDCP each)."""
+    return (OP_COPY_BKGB, bank, row, col, n)
+
+
+def copy_gbbk(bank: int, row: int, col: int, n: int) -> Instr:
+    """Copy ``n`` global-buffer columns into one bank's row (WRCP each)."""
+    return (OP_COPY_GBBK, bank, row, col, n)
+
+
 def mac_sbk(bank: int, row: int, col: int, n: int) -> Instr:
     return (OP_MAC_SBK, bank, row, col, n)
 
@@ -108,6 +132,12 @@ def pre(bank: int = -1) -> Instr:
 
 def delay(cycles: int) -> Instr:
     return (OP_DELAY, -1, -1, -1, cycles)
+
+
+def arrive(k: int) -> Instr:
+    """The next instruction or request reaches the controller ``k`` cycles after the channel's host base: the
+    start of the run, or one cycle after the last SYNC released (the AiM host's decode time of a trace line)."""
+    return (OP_ARRIVE, -1, -1, -1, k)
 
 
 SYNC: Instr = (OP_SYNC, -1, -1, -1, 0)
@@ -402,15 +432,16 @@ def validate_instr(ins: Sequence[int], cfg, where: str = "") -> None:
     name = OP_NAMES[op]
     if bank != -1 and not 0 <= bank < cfg.banks:
         raise SimulationError(f"{pre}{name}: bank {bank} out of range 0..{cfg.banks - 1}")
-    if op in (OP_RD, OP_WR, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK) and bank < 0:
+    if op in (OP_RD, OP_WR, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK, OP_COPY_BKGB, OP_COPY_GBBK) and bank < 0:
         raise SimulationError(f"{pre}{name} needs a bank")
     if op in ROW_OPS:
         last = row + ((col + n - 1) // cfg.row_accesses if op in SPAN_OPS else 0)
         if not 0 <= row or last >= cfg.rows:
             raise SimulationError(f"{pre}{name}: row {row} (through {last}) out of range 0..{cfg.rows - 1}")
-    if op in (OP_RD, OP_WR, OP_MAC_ABK, OP_EWMUL, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK, OP_WR_GB):
+    if op in (OP_RD, OP_WR, OP_MAC_ABK, OP_EWMUL, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK, OP_WR_GB, OP_WR_ABK,
+              OP_COPY_BKGB, OP_COPY_GBBK):
         if not 0 <= col < cfg.row_accesses:
             raise SimulationError(f"{pre}{name}: column {col} out of range 0..{cfg.row_accesses - 1} "
                                   f"(columns count {cfg.access_bytes}-byte accesses)")
-    if op in (OP_DELAY,) and n < 0 or op not in (OP_DELAY, OP_SYNC) and n < 1:
+    if op in (OP_DELAY, OP_ARRIVE) and n < 0 or op not in (OP_DELAY, OP_SYNC, OP_ARRIVE) and n < 1:
         raise SimulationError(f"{pre}{name}: size {n} must be positive")

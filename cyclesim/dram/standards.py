@@ -97,16 +97,16 @@ _BASE_COMMANDS = _cmds(
 _PIM_COMMANDS = _cmds(
     CommandDef("ACT16", "channel", needs="closed", effect="open", energy="act_energy_pj * banks", acts="banks",
                source="[public-sim] AiM ACT16: activate the same row in every bank of the channel"),
-    CommandDef("MAC", "bank", needs="open", done="nCCDL", energy="mac_energy_pj / banks",
+    CommandDef("MAC", "bank", needs="open", done="1", energy="mac_energy_pj / banks",
                bank_bytes="access_bytes", accesses="1", column=True,
                source="[public-sim] AiM MAC_SBK: one 256-bit column MAC in one bank"),
-    CommandDef("MAC16", "channel", needs="open", done="nCCDL", energy="mac_energy_pj",
+    CommandDef("MAC16", "channel", needs="open", done="1", energy="mac_energy_pj",
                bank_bytes="banks * access_bytes", accesses="banks", column=True,
                source="[public-sim] AiM MAC_ABK: one 256-bit column MAC in every bank"),
-    CommandDef("EWMUL16", "channel", needs="open", done="nCWL+nBL", energy="mac_energy_pj",
+    CommandDef("EWMUL16", "channel", needs="open", done="1", energy="mac_energy_pj",
                bank_bytes="banks * access_bytes", accesses="banks", column=True,
                source="[public-sim] AiM EWMUL; energy [assumed: like one MAC16]"),
-    CommandDef("AF16", "channel", needs="open", done="nCCDL", energy="mac_energy_pj", accesses="banks",
+    CommandDef("AF16", "channel", needs="open", done="1", energy="mac_energy_pj", accesses="banks",
                source="[public-sim] AiM AF (activation-function lookup); energy [assumed: like one MAC16]"),
     CommandDef("WRGB", "channel", mode="reg", done="nCWLGB+nBL", energy=_IO, bus_bytes="access_bytes",
                column=True, source="[public-sim] AiM WR_GB: write one 256-bit column of the global buffer"),
@@ -114,6 +114,18 @@ _PIM_COMMANDS = _cmds(
                source="[public-sim] AiM RD_MAC: read the MAC result registers of every bank"),
     CommandDef("WRMAC16", "channel", mode="reg", done="nCWLREG+nBL", energy=_IO, bus_bytes="access_bytes",
                source="[public-sim] AiM WR_BIAS: write the MAC result registers of every bank"),
+    CommandDef("WRA16", "channel", needs="open", effect="close", done="nCWL+nBL+nRP",
+               energy=f"wr_energy_pj * banks + {_IO}", bus_bytes="access_bytes", bank_bytes="banks * access_bytes",
+               accesses="banks", column=True,
+               source="[public-sim] AiM WR_ABK: one column written to every bank, auto-precharge; done nCWL+nBL+nRPab"),
+    CommandDef("RDAF16", "channel", mode="reg", done="nCLREG+nBL", energy=_IO, bus_bytes="access_bytes",
+               source="[public-sim] AiM RD_AF: read the activation-function results of every bank"),
+    CommandDef("RDCP", "bank", needs="open", done="1", energy="rd_energy_pj", bank_bytes="access_bytes",
+               accesses="1", column=True,
+               source="[public-sim] AiM COPY_BKGB: one bank column into the global buffer; energy [assumed: a RD]"),
+    CommandDef("WRCP", "bank", needs="open", done="1", energy="wr_energy_pj", bank_bytes="access_bytes",
+               accesses="1", column=True,
+               source="[public-sim] AiM COPY_GBBK: one global-buffer column into a bank; energy [assumed: a WR]"),
     CommandDef("MODE_REG", "channel", mode="any", sets_mode="reg", done="nMODCH",
                source="[public-sim] mode change (TMOD) into register mode, nMODCH"),
     CommandDef("MODE_BANK", "channel", mode="any", sets_mode="bank", done="nMODCH",
@@ -167,6 +179,65 @@ _BASE_RULES = [
     _r("rfc", "bank", "REFab", "ACT ACT16 REFab", "nRFC"),
 ]
 
+_AIM_SIM = ("[public-sim] AiM simulator GDDR6-AiM derived constraint (its GDDR6.cpp timing table, tWPRE = 1 tCK); "
+            "reference/pim-gpt.md, issue 10")
+
+# Where the public AiM simulator's rules differ from the GDDR6 base table, its rules (by name; same scope).
+_AIM_OVERRIDES = {
+    "rtw": ("RD", "WR", "nCL+nBL+3-nCWL+nWPRE"),                          # 50
+    "rtw_reg": ("RD", "WRGB WRMAC16", "nCL+nBL+3-nCWLREG+nWPRE"),         # 55 (nCWLGB = nCWLREG)
+    "rtw_regrd": ("RDMAC16", "WR", "nCLREG+nBL+3-nCWL+nWPRE"),            # 0: never binds
+    "rtw_regreg": ("RDMAC16", "WRGB WRMAC16", "nCLREG+nBL+3-nCWLREG+nWPRE"),  # 5
+    "wtr_s_reg": ("WRGB", "RD RDMAC16", "nCWLGB+nBL+nWTRS"),              # 12
+}
+_AIM_EXTRA = [
+    # WRA16 (WR_ABK): a write to every bank with auto-precharge, and RDAF16 (RD_AF) a register read like RDMAC16
+    _r("bus_wra16", "channel", "WR WRGB WRMAC16 WRA16", "WRA16", "nBL", source=_AIM_SIM),
+    _r("bus_after_wra16", "channel", "WRA16", "WR WRGB WRMAC16", "nBL", source=_AIM_SIM),
+    _r("ccd_l_wra16", "bankgroup", "WR WRGB WRMAC16 WRA16", "WRA16", "nCCDL", source=_AIM_SIM),
+    _r("ccd_l_after_wra16", "bankgroup", "WRA16", "WR WRGB WRMAC16", "nCCDL", source=_AIM_SIM),
+    _r("rtw_wra16", "channel", "RD", "WRA16", "nCL+nBL+3-nCWL+nWPRE", source=_AIM_SIM),
+    _r("rtw_reg_wra16", "channel", "RDMAC16 RDAF16", "WRA16", "nCLREG+nBL+3-nCWL+nWPRE", source=_AIM_SIM),
+    _r("wtr_l_wra16", "channel", "WRA16", "RD RDMAC16 RDAF16", "nCWL+nBL+nWTRL", source=_AIM_SIM),
+    _r("rcd_wra16", "bank", "ACT ACT16", "WRA16", "nRCDWR", source=_AIM_SIM),
+    _r("wra16_act", "bank", "WRA16", "ACT ACT16 REFab", "nCWL+nBL+nWR+nRP", source=_AIM_SIM),    # 73
+    _r("drain_wra16", "channel", "WRA16", "MODE_REG", "nCWL+nBL+nRP", source="[assumed: as drain_wr]"),
+    _r("bus_rdaf", "channel", "RD RDMAC16 RDAF16", "RDAF16", "nBL", source=_AIM_SIM),
+    _r("bus_after_rdaf", "channel", "RDAF16", "RD RDMAC16", "nBL", source=_AIM_SIM),
+    _r("rtw_regreg_af", "channel", "RDAF16", "WRGB WRMAC16", "nCLREG+nBL+3-nCWLREG+nWPRE", source=_AIM_SIM),
+    _r("wtr_rdaf", "channel", "WRGB WRMAC16", "RDAF16", "nCWLREG+nBL+nWTRS", source=_AIM_SIM),
+    _r("modch_reg_af", "channel", "MODE_REG", "RDAF16", "nMODCH", source=_AIM_TABLE),
+    _r("drain_rdaf", "channel", "RDAF16", "MODE_BANK", "nCLREG+nBL", source="[assumed: as drain_rdmac]"),
+    _r("modch_bank_wra16", "channel", "MODE_BANK", "WRA16", "nMODCH", source=_AIM_TABLE),
+    # RDCP / WRCP (COPY_BKGB / COPY_GBBK): bank-side column commands in the read / write column groups
+    _r("ccd_s_rdcp", "channel", "RD MAC MAC16 EWMUL16 AF16 RDCP", "RDCP", "nCCDS", source=_AIM_SIM),
+    _r("ccd_s_after_rdcp", "channel", "RDCP", "RD MAC MAC16 EWMUL16 AF16", "nCCDS", source=_AIM_SIM),
+    _r("ccd_l_rdcp", "bankgroup", "RD MAC MAC16 EWMUL16 AF16 RDCP", "RDCP", "nCCDL", source=_AIM_SIM),
+    _r("ccd_l_after_rdcp", "bankgroup", "RDCP", "RD MAC MAC16 EWMUL16 AF16", "nCCDL", source=_AIM_SIM),
+    _r("ccd_s_wrcp", "channel", "WR WRA16 WRCP", "WRCP", "nCCDS", source=_AIM_SIM),
+    _r("ccd_s_after_wrcp", "channel", "WRCP", "WR WRA16", "nCCDS", source=_AIM_SIM),
+    _r("ccd_l_wrcp", "bankgroup", "WR WRA16 WRCP", "WRCP", "nCCDL", source=_AIM_SIM),
+    _r("ccd_l_after_wrcp", "bankgroup", "WRCP", "WR WRA16", "nCCDL", source=_AIM_SIM),
+    _r("rcd_rdcp", "bank", "ACT ACT16", "RDCP", "nRCDRDCP", source=_AIM_TABLE),
+    _r("rcd_wrcp", "bank", "ACT ACT16", "WRCP", "nRCDWRCP", source=_AIM_TABLE),
+    _r("rtp_rdcp", "bank", "RDCP", "PRE PREA", "nRTP", source="[assumed: as a RD]"),
+    _r("wr_recovery_wrcp", "bank", "WRCP", "PRE PREA", "nCWL+nBL+nWR", source="[assumed: as a WR]"),
+    _r("drain_cp", "channel", "RDCP WRCP", "MODE_REG", "nCCDL", source="[assumed: as drain_mac]"),
+    _r("wtr_s_wrmac", "channel", "WRMAC16", "RD", "nCWLREG+nBL+nWTRS", source=_AIM_SIM),           # 12
+    _r("wtr_l_wrmac", "channel", "WRMAC16", "RDMAC16", "nCWLREG+nBL+nWTRL", source=_AIM_SIM),      # 14
+]
+
+
+def _aim_rules() -> list:
+    out = []
+    for r in _BASE_RULES:
+        if r.name in _AIM_OVERRIDES:
+            pre, fol, lat = _AIM_OVERRIDES[r.name]
+            r = _r(r.name, r.scope, pre, fol, lat, r.window, source=_AIM_SIM)
+        out.append(r)
+    return out + _AIM_EXTRA
+
+
 _FAW = _r("faw", "channel", "ACT", "ACT", "nFAW", window=4, source="JEDEC GDDR6 four-activate window")
 
 _GDDR6_TIMINGS = {
@@ -179,7 +250,7 @@ _AIM_TIMINGS = {
     "nBL": 2, "nCL": 50, "nRCDRD": 36, "nRCDRDMAC": 56, "nRCDWR": 28, "nRP": 32, "nRAS": 54, "nRC": 89,
     "nWR": 33, "nRTP": 12, "nCWL": 6, "nCCDS": 2, "nCCDL": 2, "nRRDS": 11, "nRRDL": 11, "nFAW": 42,
     "nRFC": 210, "nRFCpb": 105, "nREFI": 3333, "nRCDEWMUL": 25, "nRCDRDAF": 86, "nRCDRDCP": 66, "nRCDWRCP": 48,
-    "nCLGB": 1, "nCWLGB": 1, "nCWLREG": 1, "nCLREG": 0, "nMODCH": 32,
+    "nCLGB": 1, "nCWLGB": 1, "nCWLREG": 1, "nCLREG": 0, "nMODCH": 32, "nWPRE": 1,
     # not in the AiM table: [assumed: the GDDR6_2000 values]
     "nWTRS": 9, "nWTRL": 11,
 }
@@ -191,7 +262,8 @@ _PIM_ROLES = {**_BASE_ROLES, "open_all": "ACT16", "mode_reg": "MODE_REG", "mode_
 # PIM instruction -> DRAM command it streams (the controller adds ACT/PRE/mode changes as the rules need).
 _PIM_INSTRUCTIONS = {
     "WR_GB": "WRGB", "MAC_ABK": "MAC16", "RD_MAC": "RDMAC16", "WR_BIAS": "WRMAC16", "EWMUL": "EWMUL16",
-    "AF": "AF16", "MAC_SBK": "MAC", "RD_SBK": "RD", "WR_SBK": "WR",
+    "AF": "AF16", "MAC_SBK": "MAC", "RD_SBK": "RD", "WR_SBK": "WR", "WR_ABK": "WRA16", "RD_AF": "RDAF16",
+    "COPY_BKGB": "RDCP", "COPY_GBBK": "WRCP",
 }
 
 
@@ -297,7 +369,7 @@ STANDARDS: dict[str, Standard] = {
     "GDDR6_AiM": _build(
         "GDDR6_AiM", "SK hynix GDDR6-AiM command set as modelled by the public AiM simulator [public-sim]; "
         "tFAW not enforced (the preset lists nFAW 42 as disabled)",
-        {**_BASE_COMMANDS, **_PIM_COMMANDS}, _BASE_RULES, _AIM_TIMINGS, _AIM_TABLE, _PIM_ROLES, _PIM_INSTRUCTIONS),
+        {**_BASE_COMMANDS, **_PIM_COMMANDS}, _aim_rules(), _AIM_TIMINGS, _AIM_TABLE, _PIM_ROLES, _PIM_INSTRUCTIONS),
 }
 
 

@@ -91,6 +91,7 @@ class Shadow:
             st.counts = list(map(add, ls.counts, coff))
             st.open_since, st.open_cycles = ls.open_since, ls.open_cycles + ooff
             c.ready, c.ref_due, c.refreshes = lead.ready, lead.ref_due, lead.refreshes + roff
+            c.base, c.timed = lead.base, lead.timed
         self.stale = False
         return followers
 

@@ -295,6 +295,8 @@ class DramSystem:
             c.slack = None
         for c in runners:
             c.ready = max(c.ready, start)
+            c.base = c.ready
+            c.bases = [c.base]
             c.load(lists[c.ch])
             c.st.trace = [] if trace else None
             c.slack = [] if trace and self.mode == "command" else None
@@ -347,6 +349,8 @@ class DramSystem:
                 run_tiles(item.shape, item.row_base, 1, 0)
             elif s == S_SYNC:
                 ctl.ready = max(st.done, ctl.ready, st.last + gap)
+                ctl.base = ctl.ready + 1
+                ctl.bases.append(ctl.base)
             elif s == S_END:
                 break
             else:  # pragma: no cover
@@ -424,6 +428,8 @@ class DramSystem:
         waiting, self._waiting = self._waiting, []
         for e in waiting:
             e.ctl.ready = release
+            e.ctl.base = release + 1   # the host decodes the next line one cycle after the release
+            e.ctl.bases.append(e.ctl.base)
             e.start(release)
 
     def _finished(self, eng: ChannelEngine) -> None:
