@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from archsim.base.io import write_figure  # noqa: E402
-from archsim.sweep import stderr_progress, sweep  # noqa: E402
+from archsim import sweep  # noqa: E402
 
 
 def main() -> None:
@@ -27,9 +27,8 @@ def main() -> None:
     args = ap.parse_args()
     grid = {"dram.channels": [2, 4, 8, 16], "asic.freq_mhz": [100, 250, 1000]}
     csv = Path(args.out) / "pim_gpt_design_space.csv"
-    df = sweep("pim_gpt", args.model, grid, prompt=args.prompt, tokens=args.tokens, workers=2, out=csv,
-               progress=stderr_progress())
-    df["us_per_token"] = df["seconds"] / args.tokens * 1e6
+    df = sweep("pim_gpt", grid, model=args.model, prompt=args.prompt, tokens=args.tokens, jobs=2, out=csv)
+    df["us_per_token"] = df["latency_s"] / args.tokens * 1e6
     fig, ax = plt.subplots(figsize=(6, 4))
     for mhz, part in df.groupby("asic.freq_mhz"):
         ax.plot(part["dram.channels"], part["us_per_token"], marker="o", label=f"ASIC {mhz:g} MHz")
@@ -41,7 +40,7 @@ def main() -> None:
     ax.grid(alpha=0.3)
     ax.legend()
     png = write_figure(Path(args.out) / "pim_gpt_design_space.png", fig)
-    print(df[["dram.channels", "asic.freq_mhz", "us_per_token", "energy_joules"]].to_string(index=False))
+    print(df[["dram.channels", "asic.freq_mhz", "us_per_token", "energy_j"]].to_string(index=False))
     print(f"wrote {csv} and {png}")
 
 
