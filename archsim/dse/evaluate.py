@@ -8,6 +8,7 @@ sweep records it and goes on.
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any
 
 from archsim.base.errors import ArchsimError
@@ -33,7 +34,23 @@ def metrics_of(result, wl: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_first = threading.Lock()
+_warm = False
+
+
 def evaluate(task: dict[str, Any]) -> dict[str, Any]:
+    """One point. The first point of a process runs alone: the registries import their modules on first use,
+    which is not safe from several threads at once (Dask workers are threads)."""
+    global _warm
+    if _warm:
+        return _evaluate(task)
+    with _first:
+        res = _evaluate(task)
+        _warm = True
+    return res
+
+
+def _evaluate(task: dict[str, Any]) -> dict[str, Any]:
     from archsim import arch
     from archsim.api import simulate
 

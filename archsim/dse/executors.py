@@ -87,7 +87,7 @@ class DaskExecutor:
         except ImportError:
             raise ArchsimError("the dask executor needs `pip install archsim[dask]`", key="--executor") from None
         try:
-            self.client = Client(scheduler, timeout=20, set_as_default=False)
+            self.client = Client(scheduler, timeout=20)
         except (OSError, TimeoutError) as exc:
             raise ArchsimError(f"cannot reach the Dask scheduler: {exc}", key="--scheduler") from None
 
