@@ -14,11 +14,26 @@ from typing import Any
 from archsim.base.errors import ArchsimError
 
 
+def workload_of(wl: dict[str, Any]):
+    return _workload(wl["model"], wl["phase"], wl["prompt"], wl["tokens"], wl["batch"], wl.get("weight_format"),
+                     wl.get("weight_bits"))
+
+
 @functools.lru_cache(maxsize=16)
-def _workload(model: str, phase: str, prompt: int, tokens: int, batch: int):
+def _workload(model: str, phase: str, prompt: int, tokens: int, batch: int, weight_format: str | None,
+              weight_bits: int | None):
+    from archsim import workloads
     from archsim.api import workload
 
-    return workload(model, phase=phase, prompt=prompt, tokens=tokens, batch=batch)
+    if weight_format is None and weight_bits is None:
+        return workload(model, phase=phase, prompt=prompt, tokens=tokens, batch=batch)
+    ov = {k: v for k, v in (("weight_format", weight_format), ("weight_bits", weight_bits)) if v is not None}
+    m = workloads.model(model, **ov)
+    if phase == "decode":
+        return m.decode(prompt=prompt, tokens=tokens, batch=batch, beyond_context=True)
+    if phase == "prefill":
+        return m.prefill(prompt=prompt, batch=batch)
+    raise ArchsimError(f"unknown phase {phase!r}; expected decode or prefill", key="phase")
 
 
 def metrics_of(result, wl: dict[str, Any]) -> dict[str, Any]:
@@ -57,7 +72,7 @@ def _evaluate(task: dict[str, Any]) -> dict[str, Any]:
     wl = task["workload"]
     try:
         spec = arch.load(task["arch"], set=task["overrides"] or None)
-        graph = _workload(wl["model"], wl["phase"], wl["prompt"], wl["tokens"], wl["batch"])
+        graph = workload_of(wl)
         r = simulate(spec, graph, mode=task["mode"])
     except ArchsimError as exc:
         return {"key": task["key"], "status": "error", "result": None, "error": str(exc)}

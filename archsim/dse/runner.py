@@ -60,7 +60,7 @@ def plan(spec: SweepSpec) -> list[dict[str, Any]]:
     """Every point as a task, validated: axis keys exist, workloads build, each point's architecture loads (a
     point whose values do not validate becomes an error point, recorded and not run)."""
     from archsim import __version__, arch
-    from archsim.dse.evaluate import _workload
+    from archsim.dse.evaluate import workload_of
 
     base = arch.load(spec.arch)
     for key in spec.axes:
@@ -69,7 +69,7 @@ def plan(spec: SweepSpec) -> list[dict[str, Any]]:
                                file=spec.file or "sweep", key=f"axes.{key}")
     for i, wl in enumerate(spec.workloads):
         try:
-            _workload(wl["model"], wl["phase"], wl["prompt"], wl["tokens"], wl["batch"])
+            workload_of(wl)
         except ArchsimError as exc:
             raise ArchsimError(exc.detail, file=spec.file or "sweep", key=f"workloads[{i}]") from None
     resolved: dict[str, Any] = {}

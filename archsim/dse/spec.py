@@ -10,7 +10,7 @@ YAML form (``archsim sweep SWEEP.yaml``)::
       dram.banks_per_group: {random: {low: 2, high: 8, count: 3, seed: 1, integer: true}}
     combine: grid                       # grid (cartesian product, first axis slowest) or zip
     workloads:
-      - {model: gpt2-small, prompt: 8, tokens: 4}
+      - {model: gpt2-small, prompt: 8, tokens: 4}       # also phase, batch, weight_format, weight_bits
     metrics: [latency_s, energy_j, edp_j_s]   # optional; default: every metric
 
 Everything is checked before the first point runs: every point's architecture loads, every workload builds.
@@ -25,7 +25,7 @@ from typing import Any
 
 from archsim.base.errors import ArchsimError
 
-WORKLOAD_KEYS = {"model", "prompt", "tokens", "batch", "phase"}
+WORKLOAD_KEYS = {"model", "prompt", "tokens", "batch", "phase", "weight_format", "weight_bits"}
 #: every metric a point reports (the runner fills them); units in the names
 METRICS = ("cycles", "clock_mhz", "latency_s", "throughput_tokens_per_s", "energy_j", "energy_per_token_j",
            "edp_j_s", "utilization", "energy_breakdown")
@@ -59,14 +59,14 @@ class SweepSpec:
         return [(ov, wl) for wl in self.workloads for ov in self.overrides()]
 
 
-def expand_axis(key: str, value: Any, where: str) -> list[Any]:
+def expand_axis(key: str, value: Any, where: str, distinct: bool = True) -> list[Any]:
     def bad(msg: str) -> ArchsimError:
         return ArchsimError(msg, file=where, key=f"axes.{key}")
 
     if isinstance(value, list):
         if not value:
             raise bad("expected at least one value")
-        if len({repr(v) for v in value}) != len(value):
+        if distinct and len({repr(v) for v in value}) != len(value):
             raise bad(f"expected distinct values, got {value}")
         return list(value)
     if not isinstance(value, dict) or len(value) != 1:
@@ -117,7 +117,7 @@ def make_spec(arch: str, axes: dict[str, Any], workloads: list[dict[str, Any]], 
     where = file or "sweep"
     if not isinstance(axes, dict):
         raise ArchsimError("expected a mapping of parameter -> values", file=where, key="axes")
-    expanded = {str(k): expand_axis(str(k), v, where) for k, v in axes.items()}
+    expanded = {str(k): expand_axis(str(k), v, where, distinct=combine != "zip") for k, v in axes.items()}
     if combine not in ("grid", "zip"):
         raise ArchsimError(f"expected grid or zip, got {combine!r}", file=where, key="combine")
     if combine == "zip" and len({len(v) for v in expanded.values()}) > 1:
@@ -139,6 +139,9 @@ def make_spec(arch: str, axes: dict[str, Any], workloads: list[dict[str, Any]], 
                                file=where, key=f"workloads[{i}]")
         full = {"model": wl["model"], "prompt": wl.get("prompt", 64), "tokens": wl.get("tokens", 1),
                 "batch": wl.get("batch", 1), "phase": wl.get("phase", "decode")}
+        for k in ("weight_format", "weight_bits"):  # low-bit variants of a zoo model (LUT Tensor Core studies)
+            if wl.get(k) is not None:
+                full[k] = wl[k]
         for k in ("prompt", "tokens", "batch"):
             if not isinstance(full[k], int) or isinstance(full[k], bool) or full[k] < 1:
                 raise ArchsimError(f"expected a positive integer, got {full[k]!r}", file=where,

@@ -11,7 +11,7 @@ from archsim.base.errors import ArchsimError
 from archsim.base.io import write_bytes_atomic, write_text_atomic
 
 WORKLOAD_COLUMNS = {"model": "model", "phase": "phase", "prompt": "prompt_tokens", "tokens": "generated_tokens",
-                    "batch": "batch"}
+                    "batch": "batch", "weight_format": "weight_format", "weight_bits": "weight_bits"}
 
 
 def _keep(metric: str, metrics: list[str] | None) -> bool:

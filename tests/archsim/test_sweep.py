@@ -131,3 +131,15 @@ def test_jobs_capped_at_the_points_to_compute(monkeypatch):
     monkeypatch.setattr(executors, "make_executor", spy)
     archsim.sweep("t4", {"gpu.memory_bw_gb_per_s": [160, 320]}, workloads=WL, jobs=1000)
     assert seen["jobs"] == 2
+
+
+def test_shipped_sweep_yaml_validates_and_weight_bits_is_a_workload_option():
+    from pathlib import Path
+
+    spec = load_sweep(Path(__file__).resolve().parents[2] / "examples" / "pim_gpt_sweep.yaml")
+    assert len(runner.plan(spec)) == 3 * 4
+    wls = [{"model": "bitnet-b1.58-3b", "phase": "prefill", "prompt": 1, "batch": 64, "weight_format": "int",
+            "weight_bits": b} for b in (1, 4)]
+    df = archsim.sweep("lut_tensor_core", {"gpu.lut_arrays_per_tensor_core": [4]}, workloads=wls)
+    assert list(df["weight_bits"]) == [1, 4] and (df["status"] == "ok").all()
+    assert df["latency_s"][1] > df["latency_s"][0]  # bit-serial: 4 weight bit planes take longer than 1
