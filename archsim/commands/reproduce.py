@@ -13,15 +13,20 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_reproduce)
 
 
-def run_targets(targets: list[str], out: str, quick: bool) -> None:
+def run_targets(targets: list[str], out: str, quick: bool, html: bool = False) -> None:
     from archsim import reproduce
+    from archsim.reproduce.html import write_html
 
+    reports = []
     for name in targets:
         t0 = time.monotonic()
         report = reproduce.build(name, quick=quick)
         print(report.render())
         paths = report.write(out)
         print(f"\n[{name}: wrote {len(paths)} files under {out}/{name}/ in {time.monotonic() - t0:.1f} s]\n")
+        reports.append(report)
+    if html and reports:  # `reproduce all`: every system on one page
+        print(f"report: {write_html(reports, out)}")
 
 
 def cmd_reproduce(args) -> int:
@@ -32,7 +37,7 @@ def cmd_reproduce(args) -> int:
             print(name)
         return 0
     targets = reproduce.names() if args.target == "all" else [args.target]
-    run_targets(targets, args.out, args.quick)
+    run_targets(targets, args.out, args.quick, html=args.target == "all")
     return 0
 
 
@@ -41,4 +46,4 @@ def demo(args) -> None:
 
     if reproduce.names():
         print("\n== reproduce all ==")
-        run_targets(reproduce.names(), args.out, quick=False)
+        run_targets(reproduce.names(), args.out, quick=False, html=True)
