@@ -26,6 +26,8 @@ _LAZY = {
     "Result": ("archsim.api", "Result"),
     "load_arch": ("archsim.arch", "load"),
     "workload": ("archsim.api", "workload"),
+    "sweep": ("archsim.dse.runner", "sweep"),
+    "pareto_front": ("archsim.dse.pareto", "pareto_front"),
 }
 
 

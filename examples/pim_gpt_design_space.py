@@ -1,7 +1,11 @@
-"""Design-space exploration on PIM-GPT: how latency per token depends on the channel count and the ASIC clock.
-Copy it, change the grid or point it at your own YAML (any key `archsim show pim_gpt` lists can be swept).
+"""Design-space exploration on PIM-GPT: channels x banks per bank group x ASIC clock, with an HTML report.
+Copy it, change the axes or point it at your own YAML (any key `archsim show pim_gpt` lists can be swept).
 
-    .venv/bin/python examples/pim_gpt_design_space.py [--model gpt2-small] [--tokens 4] [--out reports/examples]
+    .venv/bin/python examples/pim_gpt_design_space.py [--model gpt2-small] [--tokens 8] [--jobs 2]
+                                                      [--out reports/examples/pim_gpt]
+
+Finished points are kept in OUT/archsim-store.sqlite: rerun it (or an interrupted run) and only new points
+are computed. Prints the Pareto front (latency vs energy per token) and the report's path.
 """
 
 from __future__ import annotations
@@ -9,40 +13,27 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from archsim.base.io import write_figure  # noqa: E402
-from archsim.sweep import stderr_progress, sweep  # noqa: E402
+import archsim
+from archsim.dse.report import write_report
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="gpt2-small")
     ap.add_argument("--prompt", type=int, default=32)
-    ap.add_argument("--tokens", type=int, default=4)
-    ap.add_argument("--out", default="reports/examples")
+    ap.add_argument("--tokens", type=int, default=8)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--out", default="reports/examples/pim_gpt")
     args = ap.parse_args()
-    grid = {"dram.channels": [2, 4, 8, 16], "asic.freq_mhz": [100, 250, 1000]}
-    csv = Path(args.out) / "pim_gpt_design_space.csv"
-    df = sweep("pim_gpt", args.model, grid, prompt=args.prompt, tokens=args.tokens, workers=2, out=csv,
-               progress=stderr_progress())
-    df["us_per_token"] = df["seconds"] / args.tokens * 1e6
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for mhz, part in df.groupby("asic.freq_mhz"):
-        ax.plot(part["dram.channels"], part["us_per_token"], marker="o", label=f"ASIC {mhz:g} MHz")
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xlabel("PIM channels (16 banks each)")
-    ax.set_ylabel("latency per token (us)")
-    ax.set_title(f"PIM-GPT, {args.model}")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    png = write_figure(Path(args.out) / "pim_gpt_design_space.png", fig)
-    print(df[["dram.channels", "asic.freq_mhz", "us_per_token", "energy_joules"]].to_string(index=False))
-    print(f"wrote {csv} and {png}")
+    out = Path(args.out)
+    axes = {"dram.channels": [2, 4, 8, 16, 32], "dram.banks_per_group": [2, 4], "asic.freq_mhz": [100, 250, 1000]}
+    table = out / "pim_gpt_dse.parquet"
+    df = archsim.sweep("pim_gpt", axes, model=args.model, prompt=args.prompt, tokens=args.tokens, jobs=args.jobs,
+                       out=table)
+    front = archsim.pareto_front(df, ["latency_s", "energy_per_token_j"])
+    print(front[list(axes) + ["latency_s", "energy_per_token_j", "edp_j_s"]].to_string(index=False))
+    print(f"table: {table}")
+    print(f"report: {write_report(table, out / 'report', ['latency_s', 'energy_per_token_j'])}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from archsim.base.io import write_figure  # noqa: E402
-from archsim.sweep import stderr_progress, sweep  # noqa: E402
+from archsim import sweep  # noqa: E402
 
 
 def main() -> None:
@@ -24,8 +24,8 @@ def main() -> None:
     args = ap.parse_args()
     grid = {"gpu.memory_bw_gb_per_s": [80, 160, 320, 640, 1280], "gpu.kernel_overhead_us": [0, 5, 10, 20]}
     csv = Path(args.out) / "gpu_bandwidth.csv"
-    df = sweep("t4", "gpt2-medium", grid, prompt=32, tokens=16, workers=2, out=csv, progress=stderr_progress())
-    df["ms_per_token"] = df["seconds"] / 16 * 1e3
+    df = sweep("t4", grid, model="gpt2-medium", prompt=32, tokens=16, jobs=2, out=csv)
+    df["ms_per_token"] = df["latency_s"] / 16 * 1e3
     fig, ax = plt.subplots(figsize=(6, 4))
     for ovh, part in df.groupby("gpu.kernel_overhead_us"):
         ax.plot(part["gpu.memory_bw_gb_per_s"], part["ms_per_token"], marker="o", label=f"{ovh} us / kernel")

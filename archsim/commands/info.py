@@ -171,4 +171,9 @@ def cmd_demo(args) -> int:
         hook = getattr(module, "demo", None)
         if hook is not None:
             hook(args)
+    from pathlib import Path
+
+    page = Path(args.out) / "report.html"
+    if page.exists():
+        print(f"\nreport: {page.resolve()}")
     return 0

@@ -24,16 +24,21 @@ def check_out(targets: list[str], out: str) -> None:
         check_output_dir(Path(out) / name, "--out")
 
 
-def run_targets(targets: list[str], out: str, quick: bool) -> None:
+def run_targets(targets: list[str], out: str, quick: bool, html: bool = False) -> None:
     from archsim import reproduce
+    from archsim.reproduce.html import write_html
 
     check_out(targets, out)
+    reports = []
     for name in targets:
         t0 = time.monotonic()
         report = reproduce.build(name, quick=quick)
         print(report.render())
         paths = report.write(out)
         print(f"\n[{name}: wrote {len(paths)} files under {out}/{name}/ in {time.monotonic() - t0:.1f} s]\n")
+        reports.append(report)
+    if html and reports:  # `reproduce all`: every system on one page
+        print(f"report: {write_html(reports, out)}")
 
 
 def cmd_reproduce(args) -> int:
@@ -47,7 +52,7 @@ def cmd_reproduce(args) -> int:
     for name in targets:
         if name not in reproduce.names():
             reproduce.build(name)  # the unknown-target error, before any folder is made
-    run_targets(targets, args.out, args.quick)
+    run_targets(targets, args.out, args.quick, html=args.target == "all")
     return 0
 
 
@@ -56,4 +61,4 @@ def demo(args) -> None:
 
     if reproduce.names():
         print("\n== reproduce all ==")
-        run_targets(reproduce.names(), args.out, quick=False)
+        run_targets(reproduce.names(), args.out, quick=False, html=True)

@@ -108,13 +108,16 @@ def test_watch_reads_a_loop_without_a_callback():
 
 
 def test_sweep_progress_off_a_terminal(monkeypatch):
-    from archsim.sweep import stderr_progress
+    from archsim.dse.runner import _progress
 
     monkeypatch.setattr(sys, "stderr", io.StringIO())
-    assert stderr_progress() is None
-    monkeypatch.setattr(sys, "stderr", FakeTTY())
-    assert callable(stderr_progress())
-    progress_mod.end_all()
+    assert _progress(10, 0, None) is None
+    tty = FakeTTY()
+    monkeypatch.setattr(sys, "stderr", tty)
+    bar = _progress(10, 3, None)
+    bar.update(1)
+    bar.close()
+    assert "4/10" in tty.getvalue()
 
 
 def test_trace_reader_reports_lines():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from pathlib import Path
 
 import archsim
 from archsim import arch
@@ -52,12 +53,12 @@ def no_work(monkeypatch):
             raise AssertionError(f"{name} ran before the output path was checked")
         return fn
 
+    import archsim.dse.runner
     import archsim.reproduce
-    import archsim.sweep
 
     monkeypatch.setattr(archsim, "simulate", recorder("simulate"))
     monkeypatch.setattr(arch, "load", recorder("arch.load"))
-    monkeypatch.setattr(archsim.sweep, "sweep", recorder("sweep"))
+    monkeypatch.setattr(archsim.dse.runner, "plan", recorder("sweep plan"))
     monkeypatch.setattr(archsim.reproduce, "build", recorder("reproduce.build"))
     return calls
 
@@ -214,6 +215,8 @@ def _file_commands(trace):
 @pytest.mark.parametrize("command", ["run --trace-out", "dram replay --trace-out", "sweep --out"])
 def test_file_output_checked_before_any_work(command, case, tmp_path, trace, capsys, no_work):
     out, fragment = _bad_file_paths(tmp_path)[case]
+    if command == "sweep --out" and case != "a directory":
+        out = Path(out).with_suffix(".csv")  # a sweep table is .csv or .parquet (its own check)
     rc, _, err = cli(capsys, *_file_commands(trace)[command](out))
     assert_one_line_error(rc, err, str(out), command.split()[-1], fragment)
     assert no_work == []
@@ -261,13 +264,13 @@ def test_unwritable_folder(tmp_path, trace, capsys, no_work):
 
 
 def test_sweep_api_checks_its_out_file_before_simulating(tmp_path, monkeypatch):
-    import archsim.sweep as sw
+    import archsim.dse.runner as runner
 
     calls = []
-    monkeypatch.setattr(sw, "_evaluate", lambda job: calls.append(job))
+    monkeypatch.setattr(runner, "plan", lambda spec: calls.append(spec))
     with pytest.raises(ArchsimError, match="does not exist") as info:
-        sw.sweep("t4", "gpt2-small", {"gpu.memory_bw_gb_per_s": [160, 320]}, out=tmp_path / "no" / "x.csv")
-    assert info.value.key == "out" and calls == [] and not (tmp_path / "no").exists()
+        runner.sweep("t4", {"gpu.memory_bw_gb_per_s": [160, 320]}, model="gpt2-small", out=tmp_path / "no" / "x.csv")
+    assert info.value.key == "--out" and calls == [] and not (tmp_path / "no").exists()
 
 
 # --- Python API -------------------------------------------------------------------------------------------------
