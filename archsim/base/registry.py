@@ -17,22 +17,31 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 from typing import Callable, Generic, Iterator, TypeVar
 
 T = TypeVar("T")
 
-_done: set[str] = set()
+_done: set[str] = set()      # packages whose modules are all imported
+_started: set[str] = set()   # packages being imported (a package's __init__ may call import_all on itself)
+# one thread imports at a time and others wait until it is finished, so a second thread (a Dask worker's)
+# never sees a half-filled registry; re-entrant for the recursive call above
+_lock = threading.RLock()
 
 
 def import_all(package: str) -> None:
     """Import every public module of ``package`` once (their decorators fill the registries)."""
     if package in _done:
         return
-    _done.add(package)
-    pkg = importlib.import_module(package)
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
-        if not info.name.startswith("_"):
-            importlib.import_module(f"{package}.{info.name}")
+    with _lock:
+        if package in _started:
+            return
+        _started.add(package)
+        pkg = importlib.import_module(package)
+        for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+            if not info.name.startswith("_"):
+                importlib.import_module(f"{package}.{info.name}")
+        _done.add(package)
 
 
 class Registry(Generic[T]):
