@@ -67,12 +67,21 @@ def _bytes_per_token_gpu(model: str, pos: list[int]) -> float:
     return tot / len(pos)
 
 
-def _figure(x, ys: dict, xlabel: str, ylabel: str, title: str, logx=False, kind="line"):
-    fig, ax = plt.subplots(figsize=(6.4, 4))
+def _figure(x, ys: dict, xlabel: str, ylabel: str, title: str, logx=False, kind="line", paper: dict | None = None):
+    """``paper`` maps a series label to the paper's (low, high) range (or a bound as (v, v)), drawn as a band
+    (a line for a single value) in the series' colour, so the model's figure sits beside the paper's."""
+    fig, ax = plt.subplots(figsize=(7.6, 4))
+    colors = {label: f"C{i}" for i, label in enumerate(ys)}
+    for label, (low, high) in (paper or {}).items():
+        text = f"paper {label}: {low:g}" + (f" to {high:g}" if high != low else "")
+        if high != low:
+            ax.axhspan(low, high, color=colors.get(label, "grey"), alpha=0.15, label=text)
+        else:
+            ax.axhline(low, color=colors.get(label, "grey"), linestyle="--", label=text)
     if kind == "bar":
         width = 0.8 / len(ys)
         for i, (label, y) in enumerate(ys.items()):
-            ax.bar([j + i * width for j in range(len(x))], y, width, label=label)
+            ax.bar([j + i * width for j in range(len(x))], y, width, label=f"model {label}", color=colors[label])
         ax.set_xticks([j + 0.4 - width / 2 for j in range(len(x))], x, rotation=30, ha="right")
         ax.set_yscale("log")
     else:
@@ -84,7 +93,7 @@ def _figure(x, ys: dict, xlabel: str, ylabel: str, title: str, logx=False, kind=
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")  # outside: it covers no data
     fig.tight_layout()
     return fig
 
@@ -169,9 +178,11 @@ def build(quick: bool = False) -> Report:
     ]
     figs = {
         "speedup": _figure(list(df.model), {"vs T4": list(df.speedup_vs_gpu), "vs Xeon": list(df.speedup_vs_cpu)},
-                           "model", "speedup (x)", "PIM-GPT speedup per generated token", kind="bar"),
+                           "model", "speedup (x)", "PIM-GPT speedup per generated token", kind="bar",
+                           paper={"vs T4": (41.0, 137.0), "vs Xeon": (631.0, 1074.0)}),
         "asic_clock": _figure(list(asic_df.asic_mhz), {sm: list(asic_df.slowdown_vs_1ghz)}, "ASIC clock (MHz)",
-                              "latency / latency at 1 GHz", "ASIC clock sensitivity"),
+                              "latency / latency at 1 GHz", "ASIC clock sensitivity",
+                              paper={sm: (1.2, 1.2)}),
         "channels": _figure(list(ch_df.channels), {"model": list(ch_df.speedup_vs_1ch),
                                                    "linear": list(ch_df.channels.astype(float))},
                             "channels", "speedup over 1 channel", "Channel scaling (GPT-2 small)", logx=True),
