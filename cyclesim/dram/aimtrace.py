@@ -61,6 +61,7 @@ import re
 from archsim.base.errors import SimulationError, TraceError
 from archsim.cyclesim.dram.program import (SYNC, af, arrive, copy_bkgb, delay, copy_gbbk, ewmul, mac_abk, mac_sbk, rd, rd_af, rd_mac, rd_sbk, validate_instr,
                                            wr, wr_abk, wr_bias, wr_gb, wr_sbk)
+from archsim.cyclesim.dram.tracefile import parse_int as _num  # one integer-field parser for both formats
 from archsim.cyclesim.dram.tracefile import read_lines
 
 _FIELDS = {
@@ -90,15 +91,6 @@ def aim_cycles(result) -> int:
     """The AiM simulator's run length for a replayed AiM trace: ticks until the EOC callback returns."""
     return result.end_cycle + 1
 
-
-def _num(tok: str, what: str, no: int, file) -> int:
-    try:
-        v = int(tok, 0)
-    except ValueError:
-        raise TraceError(f"line {no}: expected an integer {what}, got {tok!r}", file=file) from None
-    if v < 0:
-        raise TraceError(f"line {no}: {what} must not be negative, got {v}", file=file)
-    return v
 
 
 AF_LUT_MODES = 8   # CFR AFM selects one of 8 activation functions (the AiM simulator's AFM range 0-7)

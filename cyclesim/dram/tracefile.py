@@ -47,7 +47,7 @@ _SHAPES = {
 }
 
 
-def _int(tok: str, what: str, line_no: int, file) -> int:
+def parse_int(tok: str, what: str, line_no: int, file) -> int:
     try:
         v = int(tok, 0)
     except ValueError:
@@ -134,7 +134,7 @@ def _parse_instr(op: str, args: list[str], no: int, file, system):
     def chan(tok: str) -> list[int]:
         if tok == "*":
             return list(range(cfg.channels))
-        c = _int(tok, "channel", no, file)
+        c = parse_int(tok, "channel", no, file)
         if c >= cfg.channels:
             raise TraceError(f"line {no}: channel {c} out of range 0..{cfg.channels - 1}", file=file)
         return [c]
@@ -142,18 +142,18 @@ def _parse_instr(op: str, args: list[str], no: int, file, system):
     if op in ("RD", "WR"):
         code = OP_RD if op == "RD" else OP_WR
         if len(args) == 1:
-            ch, bank, row, col = system.decode(_int(args[0], "address", no, file))
+            ch, bank, row, col = system.decode(parse_int(args[0], "address", no, file))
             return [(ch, (code, bank, row, col, 1))]
         if len(args) == 4:
             chs = chan(args[0])
-            bank, row, col = (_int(a, w, no, file) for a, w in zip(args[1:], ("bank", "row", "column")))
+            bank, row, col = (parse_int(a, w, no, file) for a, w in zip(args[1:], ("bank", "row", "column")))
             return [(c, (code, bank, row, col, 1)) for c in chs]
         raise TraceError(f"line {no}: {op} takes ADDR or CH BANK ROW COL, got {len(args)} fields", file=file)
     if op in ("ACT", "PRE", "DELAY"):
         if not args:
             raise TraceError(f"line {no}: {op} needs a channel", file=file)
         chs = chan(args[0])
-        vals = [_int(a, "field", no, file) for a in args[1:]]
+        vals = [parse_int(a, "field", no, file) for a in args[1:]]
         if op == "ACT" and len(vals) in (1, 2):
             bank, row = (-1, vals[0]) if len(vals) == 1 else vals
             return [(c, (OP_ACT, bank, row, -1, 1)) for c in chs]
@@ -178,7 +178,7 @@ def _parse_instr(op: str, args: list[str], no: int, file, system):
     for f, _d in optional:
         v[f] = _d
     for f, tok in zip([*required, *(f for f, _ in optional)], args[1:]):
-        v[f] = _int(tok, {"n": "op size", "col": "column"}.get(f, f), no, file)
+        v[f] = parse_int(tok, {"n": "op size", "col": "column"}.get(f, f), no, file)
     ins = (OP_CODES[op], v["bank"], v["row"], v["col"], v["n"])
     return [(c, ins) for c in chs]
 
@@ -209,6 +209,6 @@ def parse_command_trace(source) -> list[tuple]:
                              file=file)
         vals = []
         for i, what in ((0, "cycle"), (1, "channel"), (2, "bank"), (4, "row"), (5, "column")):
-            vals.append(-1 if tok[i] == "-" and i >= 2 else _int(tok[i], what, no, file))
+            vals.append(-1 if tok[i] == "-" and i >= 2 else parse_int(tok[i], what, no, file))
         out.append((vals[0], vals[1], vals[2], tok[3], vals[3], vals[4]))
     return out
