@@ -246,8 +246,8 @@ class PimGptMapper:
         """The token at ``position`` as consecutive blocks: the same chain as :meth:`token_block`, cut where a
         barrier changes no timing (after a chain's command the next one waits for it anyway).
 
-        * the embedding and layer 0's QKV projection: not keyed (the embedding reads channel 0 only, so the
-          channels differ);
+        * the embedding and layer 0's QKV projection: keyed without the position (the embedding reads channel 0
+          only, so the block ends the channels' symmetry; the DRAM then records every channel's effect);
         * per layer ``L``, the attention (scores, softmax, context, partial sums): keyed by the position;
         * per layer ``L``, the rest of layer ``L`` and the QKV projection of layer ``L + 1`` (or, after the last
           layer, the final norm and the LM head): keyed without the position, which they do not depend on.
@@ -279,7 +279,8 @@ class PimGptMapper:
         L = self.config.n_layers
         head = 2                                # embedding read + add
         pre, att = 4, 4                         # ln1, qkv, reduce, bias | scores, softmax, context, reduce
-        cuts = [(0, head + pre, None, None, "embedding+L0.qkv")]
+        first = {"pim": self.layout.matrices["L0.qkv"].tiles[0].row_base}
+        cuts = [(0, head + pre, ("pim_gpt.embedding_and_first_qkv", False), first, "embedding+L0.qkv")]
         for layer in range(L):
             lo = head + layer * CHAIN_PER_LAYER + pre
             anchor = {"pim": self.layout.matrices[f"L{layer}.qkv"].tiles[0].row_base}

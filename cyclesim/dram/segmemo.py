@@ -23,12 +23,15 @@ keys such runs the same way). Counters, open-row time and refresh counts cannot 
 applied as deltas. Every timing update is a monotone max of ``ref + constant``, so applying the recorded effect
 at another ``ref`` with an equal key gives exactly the state a simulation would give.
 
-A block is recorded only if channel symmetry held from its start to its end (the same shadow, no split), the
-channel was idle at both ends and the DRAM kernel's clock did not move (all runs ran without kernel events).
+A block is recorded if the channels were equal at its start and idle at its end: as channel 0's effect when the
+same shadow held throughout (the DRAM kernel's clock did not move), or as every channel's effect when the block
+ended the symmetry (a program for channel 0 only, such as PIM-GPT's embedding read); then the kernel's clock is
+part of the effect too.
 """
 
 from __future__ import annotations
 
+from operator import add
 from typing import Any
 
 from archsim.cyclesim.dram.symmetry import Shadow
@@ -67,28 +70,59 @@ class SegmentMemo:
 
     def begin(self) -> tuple:
         system = self.system
-        eng = system.engines[0]
-        return system._shadow, system.sim.now, eng._snapshot()
+        shadow = system._shadow
+        if shadow is not None:      # the followers' snapshots are the lead's plus the shadow's offsets
+            return shadow, system.sim.now, [system.engines[0]._snapshot()]
+        return shadow, system.sim.now, [e._snapshot() for e in system.engines]
+
+    @staticmethod
+    def _follower_snaps(shadow, lead: tuple) -> list[tuple]:
+        """The snapshot each follower would have given at the start (its state is the lead's, materialized)."""
+        nxt, counts, last, done, ready, os0, acc0, _tr, refs = lead
+        return [lead] + [(nxt, list(map(add, counts, coff)), last, done, ready, os0, acc0 + ooff, 0, refs + roff)
+                         for coff, ooff, roff in shadow.offsets]
 
     def end(self, snap: tuple, ref: int, anchor: int):
-        """The effect of the block just simulated (an engine entry), or None if it cannot be reused."""
+        """The effect of the block just simulated, or None if it cannot be reused: channel 0's entry while the
+        same shadow held throughout (the others follow it), else one entry per channel when the block ended the
+        symmetry (the channels were equal at the start, so the key of channel 0 stands for all of them)."""
         system = self.system
-        shadow, kernel_now, eng_snap = snap
-        ctl = system._ctls[0]
-        if system._shadow is not shadow or system.sim.now != kernel_now or ctl.frames or ctl.c_left or ctl.wn:
+        shadow, kernel_now, snaps = snap
+        if any(c.frames or c.c_left or c.wn for c in system._ctls):
             return None
-        if len(system._ctls) > 1 and shadow is None:
-            return None
-        eng = system.engines[0]
-        e = eng._record(ref, anchor, self._rows(anchor), *eng_snap)
+        rows = self._rows(anchor)
+        if system._shadow is shadow and (shadow is not None or len(system._ctls) == 1):
+            if system.sim.now != kernel_now:
+                return None
+            return ("one", self._entry(system.engines[0], snaps[0], ref, anchor, rows))
+        if system._shadow is not None or shadow is None:
+            return None         # a new shadow began inside the block (or there was none at the start)
+        snaps = self._follower_snaps(shadow, snaps[0])
+        entries = [self._entry(eng, sn, ref, anchor, rows) for eng, sn in zip(system.engines, snaps)]
+        return ("all", entries, system.sim.now - ref if system.sim.now != kernel_now else None)
+
+    @staticmethod
+    def _entry(eng, snap, ref: int, anchor: int, rows: range):
+        ctl = eng.ctl
+        e = eng._record(ref, anchor, rows, *snap)
         e.plain = False
-        e.refs = ctl.refreshes - eng_snap[-1]
+        e.refs = ctl.refreshes - snap[-1]
         e.ref_due_rel = ctl.ref_due - ref
         e.exact_next = False
         return e
 
-    def apply(self, entry, ref: int, anchor: int) -> None:
+    def apply(self, effect, ref: int, anchor: int) -> None:
         system = self.system
-        system.engines[0]._apply(entry, ref, anchor)
-        if system._shadow is not None:
-            system._shadow.stale = True
+        if effect[0] == "one":
+            system.engines[0]._apply(effect[1], ref, anchor)
+            if system._shadow is not None:
+                system._shadow.stale = True
+            return
+        _kind, entries, kernel_rel = effect
+        if system._shadow is not None:      # the block ends the symmetry, as its simulation did
+            system._shadow.materialize()
+            system._shadow = None
+        for eng, e in zip(system.engines, entries):
+            eng._apply(e, ref, anchor)
+        if kernel_rel is not None:
+            system.sim.now = ref + kernel_rel
