@@ -137,6 +137,9 @@ def _update_function(groups):
     source of timing."""
     if groups is None:
         return None
+    f = _UPDATE_FUNCTIONS.get(groups)
+    if f is not None:
+        return f
     lines = ["def f(nxt, t):"]
     for lat, slots in groups:
         lines.append(f"    v = t + {int(lat)}")
@@ -146,7 +149,14 @@ def _update_function(groups):
         lines.append("    pass")
     scope: dict = {}
     exec(compile("\n".join(lines), "<dram rule updates>", "exec"), scope)  # noqa: S102 - integers from the table
-    return scope["f"]
+    if len(_UPDATE_FUNCTIONS) > 20_000:
+        _UPDATE_FUNCTIONS.clear()
+    f = _UPDATE_FUNCTIONS[groups] = scope["f"]
+    return f
+
+
+#: generated update functions by their table (DRAM systems of one configuration share them: sweeps, tests)
+_UPDATE_FUNCTIONS: dict = {}
 
 
 class ChannelState:
