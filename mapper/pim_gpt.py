@@ -341,9 +341,9 @@ class PimGptMapper:
             pim(self.vmm(f"L{L}.qkv"), f"L{L}.qkv", recurring=True)
             asic("reduce", f"L{L}.qkv.reduce", n=3 * d, parts=parts(f"L{L}.qkv"))
             asic("add", f"L{L}.qkv.bias", n=3 * d)
-            pim(lambda pos, kv, L=L: self.attention_scores(L, pos), f"L{L}.scores", recurring=True)
+            pim(lambda pos, kv, L=L: self.attention_scores(L, pos), f"L{L}.scores")
             add("asic", "softmax", f"L{L}.softmax", lambda pos, kv: {"n": kv, "rows": H})
-            pim(lambda pos, kv, L=L: self.attention_context(L, kv), f"L{L}.context", recurring=True)
+            pim(lambda pos, kv, L=L: self.attention_context(L, kv), f"L{L}.context")
             add("asic", "reduce", f"L{L}.context.reduce",
                 lambda pos, kv: {"n": d, "parts": ceil_div(kv, geo.gb_elems)})
             pim(self.vmm(f"L{L}.proj"), f"L{L}.proj", recurring=True)

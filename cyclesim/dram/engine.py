@@ -351,16 +351,17 @@ class ChannelEngine(Component):
         st = ctl.st
         e = _Entry()
         e.last_rel = st.last - base if st.last != last0 else None
-        runs, run = [], None
         nxt = st.nxt
-        for i in compress(range(len(nxt)), map(ne, nxt, nxt0)):     # the slots this block changed
-            if run is not None and run[1] == i:
-                run[1] = i + 1
-                run[2].append(nxt[i] - base)
-            else:
-                run = [i, i + 1, [nxt[i] - base]]
-                runs.append(run)
-        e.nxt_runs = tuple((a, b, tuple(rel)) for a, b, rel in runs)
+        idx = list(compress(range(len(nxt)), map(ne, nxt, nxt0)))   # the slots this block changed, in runs
+        if idx:
+            cuts = [k for k in range(1, len(idx)) if idx[k] != idx[k - 1] + 1]
+            lo = [0] + cuts
+            hi = cuts + [len(idx)]
+            minus = (-base).__add__
+            e.nxt_runs = tuple((idx[a], idx[b - 1] + 1, tuple(map(minus, nxt[idx[a]:idx[b - 1] + 1])))
+                               for a, b in zip(lo, hi))
+        else:
+            e.nxt_runs = ()
         # window histories hold issue cycles; those at or after base were appended by this block
         e.hist = tuple(tuple(x - base for x in h if x >= base) for h in st.hist) if any(st.hist) else ()
         d = list(map(sub, st.counts, counts0))
