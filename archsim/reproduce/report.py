@@ -115,6 +115,22 @@ class Claim:
         return prefix + _fmt(self.paper)
 
 
+def tag_of(source: str | None) -> str:
+    """The tag a parameter's source starts with: ``[assumed: ...]`` -> ``assumed``, ``[paper reference] x`` ->
+    ``paper reference``; an untagged citation (a datasheet) -> ``cited``."""
+    src = (source or "").strip()
+    if not src.startswith("["):
+        return "cited"
+    return src[1:].split("]")[0].split(":")[0].split(";")[0].strip()
+
+
+def cite(spec, path: str, unit: str) -> str:
+    """``param = value unit [tag]``, the tag read from the parameter's own source in ``spec``, so a claim note
+    quoting a baseline parameter can never call an assumption cited."""
+    comp, _, key = path.rpartition(".")
+    return f"{key} = {spec[path]:g} {unit} [{tag_of(spec.component(comp).source_of(key))}]"
+
+
 def _low_high(v) -> tuple[float, float]:
     """A value or a range ``(lo, hi)`` as two numbers (equal for a single value; NaN if absent)."""
     if v is None:

@@ -13,7 +13,7 @@ from archsim.cyclesim.dram import DramProgram, DramSystem, check_trace, mac_abk,
 from archsim.cyclesim.dram.standards import HIDDEN_BY_SECOND_ROW_BUFFER, hidden_activation
 from archsim.mapper.pim_gpt_cosim import cosimulate
 from archsim.mapper.pim_gpt_layout import plan
-from archsim.reproduce.targets import pim_gpt as target
+from archsim.reproduce import report as target
 
 VARIANTS = ("pim_gpt_rdmac_bank", "pim_gpt_dual_row_buffer", "pim_gpt_long_ktile", "pim_gpt_no_refresh",
             "t4_fp32", "t4_hf_kernels", "t4_hf_overhead")

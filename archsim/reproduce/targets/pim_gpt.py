@@ -24,6 +24,7 @@ import archsim  # noqa: E402
 from archsim import workloads  # noqa: E402
 from archsim.reproduce import Claim, Report, target  # noqa: E402
 from archsim.reproduce.ladder import Ladder, Rung, Variant, cumulative  # noqa: E402
+from archsim.reproduce.report import cite, tag_of  # noqa: E402,F401  (tag_of: used by tests)
 
 MODELS = ["gpt2-small", "gpt2-medium", "gpt2-large", "gpt2-xl", "gpt3-small", "gpt3-medium", "gpt3-large",
           "gpt3-xl"]
@@ -123,22 +124,6 @@ def ladders(runs: list[dict], variants=LADDER, model: str = LADDER_MODEL) -> lis
         lad[2].rungs.append(Rung(v, r["asic_100mhz_ms"] / r["pim_ms"],
                                  {"pim_1ghz_ms": r["pim_ms"], "pim_100mhz_ms": r["asic_100mhz_ms"]}))
     return lad
-
-
-def tag_of(source: str | None) -> str:
-    """The tag a source starts with: ``[assumed: ...]`` -> ``assumed``, ``[paper reference] x`` -> ``paper
-    reference``; an untagged citation (a datasheet) -> ``cited``."""
-    src = (source or "").strip()
-    if not src.startswith("["):
-        return "cited"
-    return src[1:].split("]")[0].split(":")[0].split(";")[0].strip()
-
-
-def cite(spec, path: str, unit: str) -> str:
-    """``param = value unit [tag]`` with the tag of the parameter's own source in the spec (so a claim note
-    can never call an assumption cited)."""
-    comp, _, key = path.rpartition(".")
-    return f"{key} = {spec[path]:g} {unit} [{tag_of(spec.component(comp).source_of(key))}]"
 
 
 def _figure(x, ys: dict, xlabel: str, ylabel: str, title: str, logx=False, kind="line", paper: dict | None = None):
