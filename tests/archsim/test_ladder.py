@@ -79,3 +79,10 @@ def test_wrong_directions_catches_a_rung_that_moves_the_wrong_way():
     same = Variant("s", "s", "both", source="x", expect="same")
     assert wrong_directions(Ladder("k", "c", "x", 1.0, [Rung(same, 1.0), Rung(same, 1.005)])) == []
     assert wrong_directions(Ladder("k", "c", "x", 1.0, [Rung(same, 1.0), Rung(same, 1.02)])) != []
+
+
+def test_ladders_are_in_the_html_report(tmp_path):
+    from archsim.reproduce.html import write_html
+
+    page = write_html([Report("t", "t", ladders=[_ladder()])], tmp_path).read_text()
+    assert "ladder: a claim" in page and "step_factor" in page
