@@ -29,8 +29,8 @@ class Variant:
     assumption may touch both systems of a comparison) and/or mapper ``options``.
 
     ``side`` names the system(s) the variant changes. ``expect`` is the direction the rung should move the
-    ladder's figure: ``up``, ``down`` or ``same`` (within 1%), per ladder if it differs (a test checks it). ``source`` is the source of the mapper
-    options; a YAML variant's sources are read from its YAML."""
+    ladder's figure: ``up``, ``down`` or ``same`` (within 1%), per ladder if it differs (a test checks it).
+    ``source`` is the source of the mapper options; a YAML variant's sources are read from its YAML."""
 
     name: str
     label: str
