@@ -149,9 +149,7 @@ def matrix_layout(name: str, n: int, k: int, geo: Geometry, rows: _Rows) -> Matr
     tiles = []
     for k0 in range(0, k, geo.gb_elems):
         kt = min(geo.gb_elems, k - k0)
-        acc = ceil_div(kt, geo.access_elems)
-        if acc > geo.row_accesses:  # only possible if the GB is larger than a row
-            raise MappingError(f"{name}: a {kt}-value K-tile is wider than a DRAM row ({geo.row_elems} values)")
+        acc = ceil_div(kt, geo.access_elems)  # a K-tile wider than a row (GB larger than a row) spans rows
         g = gcd(acc, geo.row_accesses)
         nrows = ceil_div(slots * acc, geo.row_accesses)
         tiles.append(KTile(k=kt, accesses=acc, period_outputs=geo.row_accesses // g, period_rows=acc // g,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from archsim.cyclesim.program import Program
 from archsim.mapper import lowering
 from archsim.mapper.guard import check_device_memory
+from archsim.workloads.op_base import DTYPE_BITS
 
 # [assumed] kernels launched per op by an eager framework (HF GPT-2 at batch 1): attention is QK^T, scale/mask,
 # softmax, PV and the head reshapes; a fused GEMM+bias is one kernel; KV append is a cat/copy.
@@ -18,11 +19,20 @@ KERNELS_PER_OP = {"gemm": 1, "mpgemm": 2, "attention": 6, "softmax": 1, "layerno
 TENSOR_OPS = {"gemm", "mpgemm", "attention"}
 
 
-def _work(op) -> dict:
+def _work(op, comp=None) -> dict:
+    """One op as kernels: the spec's ``kernels_per_op`` overrides the counts above; ``framework_dtype: fp32``
+    moves every tensor as fp32 (bytes scaled from the op's data type) and runs the math on the FP32 peak."""
     kind = op.kind
     math = getattr(op, "a_dtype", None) or getattr(op, "dtype", None) or "fp16"
-    return {"flops": op.flops(), "bytes": op.bytes_read() + op.bytes_written(), "math": math,
-            "tensor": kind in TENSOR_OPS, "kernels": KERNELS_PER_OP.get(kind, 1)}
+    nbytes = op.bytes_read() + op.bytes_written()
+    counts = KERNELS_PER_OP
+    if comp is not None:
+        counts = {**KERNELS_PER_OP, **(comp.get("kernels_per_op") or {})}
+        if comp.get("framework_dtype", "model") == "fp32":
+            nbytes = nbytes * 32 // DTYPE_BITS.get(math, 16)
+            math = "fp32"
+    return {"flops": op.flops(), "bytes": nbytes, "math": math, "tensor": kind in TENSOR_OPS,
+            "kernels": counts.get(kind, 1)}
 
 
 def _lower(workload, spec, engine: str, progress=None) -> Program:
@@ -47,7 +57,7 @@ def _lower(workload, spec, engine: str, progress=None) -> Program:
                 current_layer = layer
                 prev = None
             op = attrs["op"]
-            prev = block.add(engine, op.kind, _work(op), deps=() if prev is None else (prev,), label=name)
+            prev = block.add(engine, op.kind, _work(op, comp), deps=() if prev is None else (prev,), label=name)
     if progress is not None:
         progress(n, n, "mapping steps")
     return program

@@ -24,7 +24,10 @@ Every workload op becomes one or more kernels on the ``gpu`` engine, in program 
 * **attention** (``attention=``): ``unfused`` (default: QK^T GEMM writing the scores, one scale-mask-softmax
   kernel, PV GEMM; what a TVM/Welder stack without a flash kernel produces) or ``fused`` (one
   FlashAttention-style kernel).
-* everything else (norms, element-wise, activations, RoPE, KV append, embeddings): streaming kernels.
+* everything else (norms, element-wise, activations, RoPE, KV append, embeddings): streaming kernels;
+  ``elementwise='fused'`` (Welder-style) merges a chain of element-wise kernels (each reading the one before)
+  into one kernel: one launch, the consumer reads its input on chip, and an intermediate tensor goes to HBM
+  only if another kernel also reads it.
 
 ``linear_format='fp8_e4m3'`` runs the linear layers' GEMMs with weights and activations in that format (the H100
 FP8 TC row). ``search_top`` is how many ranked tilings are simulated exactly; ``progress(done, total, msg)``
@@ -44,6 +47,7 @@ from archsim.workloads.op_base import DTYPE_BITS
 
 PRECOMPUTE_MODES = ("fused", "kernel", "inline", "none")
 ATTENTION_MODES = ("unfused", "fused")
+ELEMENTWISE_MODES = ("separate", "fused")
 FUSABLE_PRODUCERS = {"rmsnorm", "layernorm", "elementwise", "silu", "gelu", "relu", "rope"}
 SFU_KINDS = {"silu": 1, "gelu": 1, "softmax": 1}
 SOFTMAX_OPS_PER_SCORE = 7  # scale, mask, max, subtract, exp, sum, divide (the exp also on the SFU)
@@ -62,8 +66,9 @@ def gemm_work(result) -> dict:
 
 class _Lowerer:
     def __init__(self, machine: Machine, spec, precompute: str, attention: str, linear_format: str | None,
-                 top: int, progress):
+                 top: int, progress, elementwise: str = "separate"):
         self.m, self.spec = machine, spec
+        self.elementwise = elementwise
         self.precompute, self.attention, self.linear_format = precompute, attention, linear_format
         self.top, self.progress = top, progress
         self.tilings: dict[str, str] = {}
@@ -172,6 +177,7 @@ class _Lowerer:
                     separate[src] = op
         out: list[tuple[object, list]] = []
         done_tables: set[str] = set()
+        chain = None  # (op name, layer, its command) of the last element-wise kernel, for elementwise='fused'
         for name in graph.topo():
             attrs = graph.attrs(name)
             op, layer = attrs["op"], attrs["layer"]
@@ -196,7 +202,29 @@ class _Lowerer:
                     if all(graph.op(c).kind == "mpgemm" for c in consumers.get(name, ())):
                         work["bytes"] -= op.bytes_written()
                     label = f"{name}+tables"
+                src = graph.inputs(name)[0] if graph.inputs(name) else None
+                if (self.elementwise == "fused" and chain is not None and chain[0] == src and chain[1] == layer
+                        and op.kind in FUSABLE_PRODUCERS):
+                    # Welder-style: one kernel for the chain; this op reads the producer's output on chip, and
+                    # the producer writes it to HBM only if something else reads it too
+                    prev_op, prev_work, prev_label = chain[2]
+                    for k in ("ops", "sfu_ops", "flops"):
+                        prev_work[k] = prev_work.get(k, 0) + work.get(k, 0)
+                    saved = (2 if consumers.get(src) == [name] else 1) * graph.op(src).bytes_written()
+                    prev_work["bytes"] += work["bytes"] - saved
+                    merged = (prev_op, prev_work, f"{prev_label}~{label}")
+                    target = cmds if cmds else out[-1][1]
+                    target[-1] = merged
+                    chain = (name, layer, merged)
+                    continue
                 cmds.append((op.kind, work, label))
+                chain = (name, layer, cmds[-1]) if op.kind in FUSABLE_PRODUCERS else None
+                if out and out[-1][0] == layer:
+                    out[-1][1].extend(cmds)
+                else:
+                    out.append((layer, cmds))
+                continue
+            chain = None
             if out and out[-1][0] == layer:
                 out[-1][1].extend(cmds)
             else:
@@ -223,7 +251,9 @@ def _check_memory(machine: Machine, workload, spec) -> None:
 @lowering("tensor_core_gpu")
 def lower_tensor_core_gpu(workload, spec, *, precompute: str = "fused", attention: str = "unfused",
                           linear_format: str | None = None, search_top: int = DEFAULT_TOP, progress=None,
-                          check_memory: bool = True, **_options) -> Program:
+                          check_memory: bool = True, elementwise: str = "separate", **_options) -> Program:
+    if elementwise not in ELEMENTWISE_MODES:
+        raise MappingError(f"elementwise = {elementwise!r}; expected one of: {', '.join(ELEMENTWISE_MODES)}")
     if precompute not in PRECOMPUTE_MODES:
         raise MappingError(f"precompute = {precompute!r}; expected one of: {', '.join(PRECOMPUTE_MODES)}")
     if attention not in ATTENTION_MODES:
@@ -234,7 +264,7 @@ def lower_tensor_core_gpu(workload, spec, *, precompute: str = "fused", attentio
     if check_memory:
         _check_memory(machine, workload, spec)
     comp = next(c for c in spec.walk() if c.impl == machine.impl)
-    low = _Lowerer(machine, spec, precompute, attention, linear_format, search_top, progress)
+    low = _Lowerer(machine, spec, precompute, attention, linear_format, search_top, progress, elementwise)
     program = Program(engines={"gpu": comp.path}, meta={"reference_clock": "gpu", "workload": repr(workload)})
     for step in workload.steps():
         graph = step.graph
@@ -248,7 +278,8 @@ def lower_tensor_core_gpu(workload, spec, *, precompute: str = "fused", attentio
             for op, work, label in cmds:
                 prev = block.add("gpu", op, work, deps=() if prev is None else (prev,), label=label)
     program.meta["tilings"] = dict(low.tilings)
-    program.meta["report"] = {"mapping": f"precompute {precompute}, attention {attention}"
+    program.meta["report"] = {"mapping": f"precompute {precompute}, attention {attention}, element-wise "
+                              f"{elementwise}"
                               + (f", linear layers in {linear_format}" if linear_format else ""),
                               "tiling": low.largest[1]}
     return program

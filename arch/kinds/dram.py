@@ -45,6 +45,11 @@ register_kind("GDDR6_AiM", "GDDR6 with a MAC unit per bank (SK hynix AiM style):
     "mac_energy_pj": nonneg("energy of one all-bank MAC16 command (16 banks x one 256-bit column)",
                             default=0.0),
     "mac_accum": choice("accumulator precision of the bank MAC unit", ("fp32", "bf16"), default="fp32"),
+    "rdmac_mode": choice("channel mode RD_MAC needs: 'reg' (AiM: a mode change into and out of register mode "
+                         "around it) or 'bank' (what-if: no mode change)", ("reg", "bank"), default="reg"),
+    "num_row_buffers": count("row buffers per bank: 1 (AiM) or 2 (what-if: the next row is activated in the second "
+                         "buffer while the current one streams; see cyclesim.dram.standards.hidden_activation)",
+                         default=1, max=2),
 }, children=False)
 
 

@@ -1,7 +1,7 @@
 """Processor kinds used as baselines and hosts: GPUs and CPUs as parameter sets."""
 
 from archsim.arch.registry import register_kind
-from archsim.arch.schema import count, nonneg, number, text
+from archsim.arch.schema import Param, choice, count, nonneg, number, text
 
 # The GPU kind is a roofline (cyclesim/engines/processors.py): it reads the chip's peak figures, not its SM or
 # tensor-core counts or cache sizes, so those are not parameters (a sweep over them would be silently flat); the tile-level
@@ -20,6 +20,10 @@ register_kind("GPU", "A GPU as a parameter set: peak compute, memory system, pow
     "achieved_bw_fraction": number("fraction of peak bandwidth a memory-bound kernel reaches", max=1.0,
                                    default=0.8),
     "kernel_overhead_us": nonneg("fixed time per launched kernel (launch + framework dispatch)", default=5.0),
+    "kernels_per_op": Param("dict", "kernels the framework launches per workload op kind, overriding "
+                            "mapper.processors.KERNELS_PER_OP (e.g. {gelu: 8})", default={}),
+    "framework_dtype": choice("data type the framework runs in: 'model' (the workload's) or 'fp32' (every "
+                              "tensor in fp32, math on the FP32 peak)", ("model", "fp32"), default="model"),
 }, children=False)
 
 register_kind("CPU", "A CPU as a parameter set: cores, vector width, memory system, power.", {

@@ -49,6 +49,9 @@ GPU_COMMON: dict[str, Param] = {
     "fp16_energy_pj_per_mac": nonneg("energy of one FP16 MAC on the dense path (0: not modelled)", default=0.0),
     "kernel_overhead_us": nonneg("fixed time per launched kernel", default=0.0),
     "hbm_energy_pj_per_bit": nonneg("HBM access energy per bit (0: not modelled)", default=0.0),
+    "mma_issue_fraction": number("fraction of the tensor-core instruction rate a warp sustains (1: every "
+                                 "instruction issues back to back; below 1: issue, operand-fetch and scheduling "
+                                 "losses stretch each warp's tensor-core time)", max=1.0, default=1.0),
 }
 
 register_kind("LutTensorCoreGPU", "A GPU whose tensor cores are LUT arrays (LUT Tensor Core), tile-level model.", {
@@ -64,6 +67,8 @@ register_kind("LutTensorCoreGPU", "A GPU whose tensor cores are LUT arrays (LUT 
     "act_formats": text("comma-separated activation formats the arrays accept", default="int8,int16,fp16,fp8_e4m3"),
     "table_bits": count("stored width of one precomputed table entry (the RTL's A_LUT_BIT); below the exact "
                         "width the tables are quantized with one FP16 scale per table"),
+    "table_scale_bytes": nonneg("bytes of scale stored per quantized table (2: one FP16 scale per table; a "
+                                "coarser scale, e.g. one per row, amortizes to about 0)", default=2.0),
     "array_area_um2": Param("dict", "area of one array by activation format it is built for (um^2)", default={}),
     "array_energy_pj": Param("dict", "energy of one array for one active cycle, by activation format (pJ)",
                              default={}),

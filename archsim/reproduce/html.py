@@ -32,6 +32,8 @@ def write_html(reports: list, out_dir: str | Path) -> Path:
                     table = table.replace(f"<tr><td>{html.escape(c.name)}</td>",
                                           f"<tr class='disagrees'><td>{html.escape(c.name)}</td>", 1)
             parts.append("<h3>claims</h3>" + table)
+        for ladder in getattr(r, "ladders", []):
+            parts.append(f"<h3>ladder: {html.escape(ladder.claim)}</h3>" + _table(ladder.frame()))
         for name, df in r.tables.items():
             parts.append(f"<h3>{html.escape(name)}</h3>" + _table(df))
         for name, fig in r.figures.items():

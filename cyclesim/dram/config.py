@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archsim.base.errors import ArchSpecError
-from archsim.cyclesim.dram.standards import Standard, evaluate, get_standard
+from archsim.cyclesim.dram.standards import (Standard, evaluate, get_standard, hidden_activation,
+                                             register_reads_in_bank_mode)
 
 _ENERGY_PARAMS = ("act_energy_pj", "rd_energy_pj", "wr_energy_pj", "io_energy_pj_per_bit", "mac_energy_pj",
                   "ref_energy_pj")
@@ -83,9 +84,15 @@ class DramConfig:
     @classmethod
     def from_params(cls, params: dict[str, Any], *, file: str | None = None) -> "DramConfig":
         std = get_standard(params.get("timing_preset", "GDDR6_2000"))
+        if params.get("rdmac_mode", "reg") == "bank":  # what-if: RD_MAC without the register-mode change
+            std = register_reads_in_bank_mode(std)
         timings = std.resolve(params.get("timing_cycles") or {}, file=file)
+        latencies = std.latencies(timings)
+        if int(params.get("num_row_buffers", 1)) == 2:  # what-if: a second row buffer hides the row switch
+            latencies = hidden_activation(latencies, timings, int(params.get("columns", 1024))
+                                          // int(params.get("burst_length", 16)))
         cfg = cls(
-            standard=std, timings=timings, latencies=std.latencies(timings),
+            standard=std, timings=timings, latencies=latencies,
             channels=int(params["channels"]), bank_groups=int(params.get("bank_groups", 4)),
             banks_per_group=int(params.get("banks_per_group", 4)), rows=int(params.get("rows", 16384)),
             columns=int(params.get("columns", 1024)), device_width=int(params.get("device_width", 16)),

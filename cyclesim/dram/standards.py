@@ -361,6 +361,52 @@ def evaluate(expr: str, names: dict[str, float], *, what: str = "expression") ->
     return ev(tree)
 
 
+# --- what-if variants of a standard (read from the spec: ``rdmac_mode``, ``num_row_buffers``) ---------------------
+_RDMAC_BANK_RULES = [
+    _r("mac_rdmac", "channel", "MAC MAC16", "RDMAC16", "nCCDL",
+       source="[assumed: as drain_mac, the MAC pipeline retires its last column before its result is read]"),
+    _r("rdmac_mac", "channel", "RDMAC16", "MAC MAC16", "nCLREG+nBL",
+       source="[assumed: as drain_rdmac, the result leaves the register before the next MAC accumulates]"),
+]
+
+
+def register_reads_in_bank_mode(std: Standard) -> Standard:
+    """``std`` with RDMAC16 (RD_MAC) issued in bank mode: no mode change around reading the MAC results, and
+    two rules that keep the MAC pipeline and the result register ordered instead (``mac_rdmac``,
+    ``rdmac_mac``). WRGB and WRMAC16 still need register mode."""
+    if "RDMAC16" not in std.commands:
+        raise ArchSpecError(f"rdmac_mode: standard {std.name} has no RD_MAC command", key="dram.rdmac_mode")
+    from dataclasses import replace
+
+    cmds = dict(std.commands)
+    cmds["RDMAC16"] = replace(cmds["RDMAC16"], mode="bank",
+                              source=cmds["RDMAC16"].source + "; issued in bank mode (what-if rdmac_mode: bank)")
+    rules = list(std.rules) + _RDMAC_BANK_RULES
+    return _build(std.name + "+rdmac_bank", std.source, cmds, rules, std.timings, std.timing_source, std.roles,
+                  std.instructions)
+
+
+#: rules a second row buffer takes off the critical path of a row switch, and the one that keeps the rest
+HIDDEN_BY_SECOND_ROW_BUFFER = ("rtp", "rp", "ras", "rc", "rrd_s", "rrd_l")
+
+
+def hidden_activation(latencies: dict[str, int], timings: dict[str, int], row_accesses: int) -> dict[str, int]:
+    """Rule latencies with a second row buffer per bank (dual-row-buffer PIM): the next row is precharged and
+    activated in the other buffer while the current row streams its ``row_accesses`` MAC columns, so a row
+    switch costs only what the stream does not cover. Precharge (nRTP, nRP), nRAS, nRC and nRRD leave the
+    critical path; ACT-to-MAC keeps the uncovered part, ``max(0, nRTP + nRP + nRCDRDMAC - row_accesses x
+    nCCDL)``. This assumes full rows (the mapping streams each row whole); for rows cut short the benefit is
+    overstated. Refresh rules (pre_ref, act_ref, rfc) are unchanged."""
+    out = dict(latencies)
+    for name in HIDDEN_BY_SECOND_ROW_BUFFER:
+        if name in out:
+            out[name] = 0
+    if "rcd_mac" in out:
+        stream = row_accesses * timings.get("nCCDL", 1)
+        out["rcd_mac"] = max(0, timings.get("nRTP", 0) + timings.get("nRP", 0) + latencies["rcd_mac"] - stream)
+    return out
+
+
 STANDARDS: dict[str, Standard] = {
     "GDDR6_2000": _build(
         "GDDR6_2000", "JEDEC GDDR6 command set; timings from Ramulator 2.0 GDDR6_2000 presets [public-sim]",

@@ -68,6 +68,7 @@ class Machine:
     fp16_pj_per_mac: float
     kernel_overhead_us: float
     hbm_pj_per_bit: float
+    mma_issue_fraction: float = 1.0
     # LUT tensor core
     arrays_per_tc: int = 0
     array_tile: tuple[int, int, int] = (2, 64, 4)
@@ -75,6 +76,7 @@ class Machine:
     max_weight_bits: int = 4
     act_formats: tuple[str, ...] = ()
     table_bits: int = 8
+    table_scale_bytes: float = 2.0
     array_area_um2: tuple[tuple[str, float], ...] = ()
     array_energy_pj: tuple[tuple[str, float], ...] = ()
     # MAC tensor core
@@ -100,12 +102,13 @@ class Machine:
             blocks_per_sm=p["num_blocks_per_sm"], cuda_ops_per_cycle=p["cuda_core_ops_per_cycle"],
             sfu_ops_per_cycle=p["sfu_ops_per_cycle"], fp16_macs_per_cycle=p["fp16_macs_per_sm_per_cycle"],
             fp16_pj_per_mac=p["fp16_energy_pj_per_mac"], kernel_overhead_us=p["kernel_overhead_us"],
-            hbm_pj_per_bit=p["hbm_energy_pj_per_bit"])
+            hbm_pj_per_bit=p["hbm_energy_pj_per_bit"], mma_issue_fraction=p.get("mma_issue_fraction", 1.0))
         if impl == LUT_IMPL:
             fmts = tuple(f.strip() for f in p["act_formats"].split(",") if f.strip())
             return cls(**common, arrays_per_tc=p["lut_arrays_per_tensor_core"],
                        array_tile=(p["tile_m"], p["tile_n"], p["tile_k"]), stacking=p["array_stacking"],
                        max_weight_bits=p["max_weight_bits"], act_formats=fmts, table_bits=p["table_bits"],
+                       table_scale_bytes=p.get("table_scale_bytes", 2.0),
                        array_area_um2=tuple(sorted(p["array_area_um2"].items())),
                        array_energy_pj=tuple(sorted(p["array_energy_pj"].items())))
         return cls(**common, mac_format=p["mac_format"], macs_per_tc_per_cycle=p["macs_per_tensor_core_per_cycle"],

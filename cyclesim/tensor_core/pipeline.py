@@ -43,7 +43,8 @@ from archsim.cyclesim.tensor_core.machine import (ACCUM_BYTES, EXACT_TABLE_BITS,
 
 L2_RESIDENT_FRACTION = 0.5
 """[assumed] share of L2 that keeps the smaller GEMM operand resident while the larger one streams once."""
-TABLE_SCALE_BYTES = 2  # one FP16 scale per quantized table (workloads.lut_gemm.quantize_tables)
+TABLE_SCALE_BYTES = 2  # one FP16 scale per quantized table (workloads.lut_gemm.quantize_tables); the
+# default of the spec's table_scale_bytes
 EPILOGUE_OPS_SCALED = 3  # z' x rowsum, subtract, x s' (LUT) / scale and zero (dequantized MAC)
 
 
@@ -54,7 +55,7 @@ def table_bytes_per_group(machine: Machine, a_format: str) -> float:
     """Bytes of one precomputed 8-entry table (plus its scale when the tables are quantized)."""
     entry = ceil_div(machine.table_bits, 8)
     quantized = machine.table_bits < EXACT_TABLE_BITS.get(a_format, 16)
-    return TABLE_ENTRIES * entry + (TABLE_SCALE_BYTES if quantized else 0)
+    return TABLE_ENTRIES * entry + (machine.table_scale_bytes if quantized else 0)
 
 
 def operand_bits(machine: Machine, gemm: Gemm) -> int:
@@ -265,7 +266,8 @@ class _SmPipeline:
         for c in (plan.full, plan.last):
             self.costs.append((ticks(c.load_bytes, mem.load_bytes_per_cycle),
                                ticks(c.cuda_ops, machine.cuda_ops_per_cycle),
-                               ticks(c.smem_bytes, machine.smem_bw_bytes_per_cycle), rounds * c.warp_cycles * SUB))
+                               ticks(c.smem_bytes, machine.smem_bw_bytes_per_cycle),
+                               math.ceil(rounds * c.warp_cycles * SUB / machine.mma_issue_fraction)))
         self.epi_t = ticks(plan.epilogue_ops, machine.cuda_ops_per_cycle)
         self.store_t = ticks(plan.store_bytes, mem.store_bytes_per_cycle)
         self.gmem, self.cuda, self.smem = Resource("gmem"), Resource("cuda"), Resource("smem")

@@ -99,7 +99,7 @@ def test_claims_csv_numbers_are_numbers(tmp_path):
                "ratio_model_over_paper_high"]
     for col in numeric:
         assert pd.api.types.is_float_dtype(df[col]), (col, df[col].dtype)
-    assert df["agrees_within_25pct"].dtype == bool
+    assert df["passes"].dtype == bool
     r = df.set_index("claim")
     assert (r.loc["speedup over Xeon", "paper_low"], r.loc["speedup over Xeon", "paper_high"]) == (631.0, 1074.0)
     assert (r.loc["speedup over Xeon", "model_low"], r.loc["speedup over Xeon", "model_high"]) == (300.0, 500.0)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from archsim.reproduce import Claim, Report, target
+from archsim.reproduce.report import cite
+from archsim.reproduce.ladder import Ladder, Rung, Variant, cumulative
 
 MODEL = "bitnet-b1.58-3b"
 DENSE = {"weight_format": None, "weight_bits": None, "act_format": None}
@@ -54,6 +56,7 @@ ROWS = (
         (23.48, 5.97, 3049, 0.909, 25.40, 17.32)),
 )
 SHAPES = {"seq2048": {"prompt": 2048}, "bs1024": {"prompt": 1, "batch": 1024}}
+QUICK_ROWS = tuple(r for r in ROWS if r.config in ("A100 FP16 TC", "A100-LUT-4X", "A100-LUT-8X"))
 
 
 def _log(msg: str) -> None:
@@ -75,7 +78,7 @@ def category(op: str, label: str) -> str:
     return "other"
 
 
-def run_breakdown(spec_name: str, workload, set_: dict | None = None, **options) -> tuple[float, dict[str, float]]:
+def run_breakdown(spec_name, workload, set_: dict | None = None, **options) -> tuple[float, dict[str, float]]:
     """Simulated seconds of a workload, and seconds per kernel category (linear GEMMs, attention, LM head,
     kernels carrying table precompute, other streaming kernels)."""
     from archsim import arch
@@ -83,7 +86,7 @@ def run_breakdown(spec_name: str, workload, set_: dict | None = None, **options)
     from archsim.cyclesim.engines import model_for
     from archsim.cyclesim.run import run
 
-    spec = arch.load(spec_name, set=set_)
+    spec = arch.load(spec_name, set=set_) if isinstance(spec_name, str) else spec_name
     program = mapper.compile(workload, spec, **options)
     sim = run(program, spec, mode="burst")
     comp = spec.component(program.engines["gpu"])
@@ -132,7 +135,7 @@ def table1(quick: bool) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     from archsim import workloads
 
     lat_rows, hw_rows, results = [], [], {}
-    for row in ROWS:
+    for row in (QUICK_ROWS if quick else ROWS):
         model = workloads.model(MODEL, **row.model_kw)
         res = {}
         for key, kw in SHAPES.items():
@@ -188,9 +191,10 @@ def precompute_overhead(quick: bool) -> tuple[pd.DataFrame, dict]:
             pct = 100 * extra / base["linear"]
             ranges[mode].append(pct)
             row[f"{'unfused' if mode == 'kernel' else 'fused'} overhead %"] = round(pct, 2)
-        inline = run_breakdown("lut_tensor_core", wl, precompute="inline")[1]
-        inline_extra = sum(inline.values()) - sum(base.values())
-        row["in-GEMM (inline) overhead %"] = round(100 * inline_extra / base["linear"], 2)
+        if not quick:
+            inline = run_breakdown("lut_tensor_core", wl, precompute="inline")[1]
+            inline_extra = sum(inline.values()) - sum(base.values())
+            row["in-GEMM (inline) overhead %"] = round(100 * inline_extra / base["linear"], 2)
         rows.append(row)
     return pd.DataFrame(rows), ranges
 
@@ -238,7 +242,7 @@ def precision_sweep(quick: bool) -> tuple[pd.DataFrame, object]:
     for spec in specs:
         m = Machine.from_spec(arch.load(spec))
         for a_fmt, a_name in (("int8", "A8"), ("fp16", "A16")):
-            for w in (1, 2, 4):
+            for w in ((2,) if quick else (1, 2, 4)):
                 _log(f"precision sweep: {m.name} W{w}{a_name}")
                 g = Gemm(*KERNEL_GEMM, "lut", a_fmt, f"uint{w}")
                 t = simulate_gemm(m, g, search(m, g).tiling)
@@ -300,6 +304,66 @@ def latency_figure(lat: pd.DataFrame):
     return fig
 
 
+# ------------------------------------------------------------------------------------------ what-if ladders
+
+#: Cumulative rungs for the headline speedups (A100-LUT-8X over A100 FP16 TC): each adds one alternative
+#: assumption, shipped as a YAML extending a100_fp16_tc.yaml / a100_lut_8x.yaml or as a mapper option; whether a
+#: rung is sourced or assumed is read from the tags of what it changes.
+LADDER = (
+    Variant("as_shipped", "as shipped", "both", source="shipped specs a100_fp16_tc.yaml and a100_lut_8x.yaml",
+            expect="same"),
+    Variant("accelsim_fp16", "FP16 TC as the authors' Accel-Sim config states it", "fp16",
+            (("a100_fp16_tc_accelsim", "a100_fp16_tc"),), expect="same"),
+    Variant("mamf_fp16", "FP16 TC: MMA issue at the measured A100 matmul efficiency", "fp16",
+            (("a100_fp16_tc_mamf", "a100_fp16_tc"),), expect="up"),
+    Variant("mamf_lut", "LUT-8X: the same issue losses", "lut", (("a100_lut_8x_mamf", "a100_lut_8x"),),
+            expect="down"),
+    Variant("drm", "LUT-8X: double register modelling", "lut", (("a100_lut_8x_drm", "a100_lut_8x"),),
+            expect="up"),
+    Variant("welder", "Welder-style fusion of element-wise chains (both GPUs)", "both",
+            options={"elementwise": "fused"}, expect="up",
+            source="[paper] the compiler is built on TVM, Roller and Welder, which fuses element-wise operator "
+                   "chains; applied to both GPUs"),
+    Variant("flash_attention", "fused (flash) attention (both GPUs)", "both", options={"attention": "fused"},
+            expect="up", source="[assumed: the paper does not say how attention runs; a FlashAttention-style "
+                                "kernel on both GPUs]"),
+    Variant("row_scales", "LUT-8X: one table scale per row", "lut", (("a100_lut_8x_row_scales", "a100_lut_8x"),),
+            expect="up"),
+)
+
+
+def ladder_runs(variants=LADDER, shapes=("bs1024", "seq2048")) -> list[dict]:
+    """Per rung (cumulative): A100 FP16 TC and A100-LUT-8X whole-model latency (ms) at each shape."""
+    from archsim import workloads
+
+    fp16_row, lut_row = ROWS[0], ROWS[3]
+    out = []
+    for i in range(len(variants)):
+        fp16, opts = cumulative(fp16_row.spec, list(variants[:i + 1]))
+        lut, _ = cumulative(lut_row.spec, list(variants[:i + 1]))
+        r = {}
+        for key in shapes:
+            _log(f"ladder rung {i} ({variants[i].name}): {key}")
+            for tag, spec, row in (("fp16", fp16, fp16_row), ("lut8", lut, lut_row)):
+                wl = workloads.model(MODEL, **row.model_kw).prefill(**SHAPES[key])
+                r[f"{key}_{tag}_ms"] = run_breakdown(spec, wl, **row.options, **opts)[0] * 1e3
+        out.append(r)
+    return out
+
+
+def ladders(runs: list[dict], variants=LADDER) -> list[Ladder]:
+    lads = []
+    for key, label, paper in (("bs1024", "BS1024 SEQ1", 5.51), ("seq2048", "BS1 SEQ2048", 2.81)):
+        if f"{key}_fp16_ms" not in runs[0]:
+            continue
+        lad = Ladder(f"speedup_{key}", f"speedup {label}, A100-LUT-8X over A100 FP16 TC", "x", paper)
+        for v, r in zip(variants, runs):
+            f, lt = r[f"{key}_fp16_ms"], r[f"{key}_lut8_ms"]
+            lad.rungs.append(Rung(v, f / lt, {"fp16_ms": f, "lut8x_ms": lt}))
+        lads.append(lad)
+    return lads
+
+
 # ------------------------------------------------------------------------------------------ claims and notes
 
 WHY = {
@@ -324,6 +388,8 @@ def _breakdown_note(res: dict, key: str, peak_tops: float) -> str:
 
 
 def claims_and_notes(rows, results: dict, ranges: dict, quick: bool) -> tuple[list[Claim], list[str]]:
+    from archsim import arch
+
     claims: list[Claim] = []
     r = {row.config: results[row.config] for row in rows}
     ms = {c: (v["seq2048"][0] * 1e3, v["bs1024"][0] * 1e3) for c, v in r.items()}
@@ -376,7 +442,7 @@ def claims_and_notes(rows, results: dict, ranges: dict, quick: bool) -> tuple[li
         "latencies: BitNet b1.58 3B shapes (LLaMA 3B with FP16/FP8 weights for the MAC rows), whole-model prefill, "
         "batch 1 x 2048 tokens and batch 1024 x 1 token; mapping: tables precomputed in the preceding element-wise "
         "kernel, unfused attention (QK^T GEMM, softmax kernel, PV GEMM), tilings from the bounded search; "
-        "kernel launch 2 us [assumed]",
+        + cite(arch.load("a100_fp16_tc"), "gpu.kernel_overhead_us", "us per kernel launch"),
         "hardware columns: peak from the cycle model's steady state; area = arrays x area per array (LUT) or Table 1's "
         "tensor-core area (MAC rows: an input, so ratio 1 by construction); density = peak / (SMs x area); energy "
         "efficiency = operations / tensor-core dynamic energy on the OPT-175B GEMM (energy per array-cycle or per "
@@ -402,11 +468,16 @@ def build(quick: bool = False) -> Report:
     lat, hw, results = table1(quick)
     pre, ranges = precompute_overhead(quick)
     sweep, sweep_fig = precision_sweep(quick)
-    claims, notes = claims_and_notes(ROWS, results, ranges, quick)
+    claims, notes = claims_and_notes(QUICK_ROWS if quick else ROWS, results, ranges, quick)
     tables = {"table1_latency": lat, "table1_hardware": hw, "precompute_overhead": pre, "precision_sweep": sweep}
     if not quick:
         tables["sensitivity"] = sensitivity()
+    lads = ladders(ladder_runs(shapes=("bs1024",) if quick else ("bs1024", "seq2048")))
+    notes.append("ladders: cumulative what-if rungs; 'sourced' rungs change parameters whose sources are cited or "
+                 "derived from public measurements, 'assumed' rungs are what-ifs without a source; no rung is "
+                 "fitted to the paper's figures")
     return Report(target="lut-tensor-core",
                   title="LUT Tensor Core (Mo et al., arXiv 2408.06003): Table 1 on the tile-level cycle model",
                   claims=claims, tables=tables,
-                  figures={"table1_latency": latency_figure(lat), "precision_sweep": sweep_fig}, notes=notes)
+                  figures={"table1_latency": latency_figure(lat), "precision_sweep": sweep_fig}, notes=notes,
+                  ladders=lads)
