@@ -9,8 +9,8 @@ every NFP has finished it.
 
 Per batch b and NFP k the program has ``encode`` (engine ``enc<k>``) and ``fill`` (the shared ``mem`` engine:
 the line fills of the grid-SRAM misses) commands, then ``mlp`` (``mlp<k>``), then one ``rest`` command on
-``gpu``. Dependencies give the pipelining: the encoders run one batch ahead of the MLP engine (encode b waits
-for mlp b-1), and the NGPC runs batch b + 1 while the GPU runs the rest of batch b (mlp b waits for rest b-2:
+``gpu``. Dependencies give the pipelining: the encoders run one batch ahead of the MLP engine (two buffers of
+encoded features: encode b waits for mlp b-2, so it overlaps mlp b-1), and the NGPC runs batch b + 1 while the GPU runs the rest of batch b (mlp b waits for rest b-2:
 two output buffers).
 
 An ``encode`` command carries an :class:`EncodeJob`: the addresses its engines will read (computed by the
@@ -140,7 +140,7 @@ def lower_ngpc(frame, spec, *, batch_samples: int = DEFAULT_BATCH, sample_jobs: 
     blk = prog.block(None, frame.name)
     jobs: list[EncodeJob] = []
     prev_job: list[EncodeJob | None] = [None] * n_nfp
-    prev_mlp: list[int | None] = [None] * n_nfp
+    mlp_hist: list[list[int]] = [[] for _ in range(n_nfp)]   # per NFP, its mlp commands so far
     rests: list[int] = []
     for b in range(n_batches):
         s0, s1 = b * batch_samples, min(n, (b + 1) * batch_samples)
@@ -153,12 +153,12 @@ def lower_ngpc(frame, spec, *, batch_samples: int = DEFAULT_BATCH, sample_jobs: 
             job = EncodeJob(frame, regs, fmt, engines, a, c, b, k, prev=prev_job[k])
             prev_job[k] = job
             jobs.append(job)
-            dep = () if prev_mlp[k] is None else (prev_mlp[k],)
+            dep = (mlp_hist[k][-2],) if len(mlp_hist[k]) >= 2 else ()
             e = blk.add(f"enc{k}", "encode", {"job": job}, dep, label=f"encode b{b} nfp{k}")
             f = blk.add("mem", "fill", {"job": job}, dep, label=f"fill b{b} nfp{k}")
             mdeps = (e, f) + ((rests[b - 2],) if b >= 2 else ())
             m = blk.add(f"mlp{k}", "mlp", {"rows": c - a, "layers": layers}, mdeps, label=f"mlp b{b} nfp{k}")
-            prev_mlp[k] = m
+            mlp_hist[k].append(m)
             mlps.append(m)
         rests.append(blk.add("gpu", "rest", {"app": frame.app.name, "encoding": frame.encoding, "samples": size},
                              mlps, label=f"rest b{b}"))

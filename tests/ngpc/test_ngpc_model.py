@@ -252,3 +252,23 @@ def test_specs_scale_the_cluster_and_keep_the_baseline():
     a8, a64 = ngpc.area_mm2(specs["ngpc"]), ngpc.area_mm2(specs["ngpc_64"])
     assert a64["total_mm2"] == pytest.approx(8 * a8["total_mm2"])
     assert a8["grid_sram_mm2"] == pytest.approx(8 * 16 * 1.0 * 0.4)
+
+
+def test_sampled_jobs_are_measured_exactly():
+    """A measured job of a sampled program has the stats the full program gives the same NFP batch."""
+    fr = small_frame(res=(64, 36))
+    spec = arch.load("ngpc_16")
+    model = NgpcModel("x", "NGPC", spec.component("ngpc").params)
+    full = {(j.batch, j.nfp): j for j in encode_jobs(lower(fr, "ngpc_16", batch_samples=2048))}
+    samp = encode_jobs(lower(fr, "ngpc_16", batch_samples=2048, sample_jobs=5))
+    reps = {id(j.representative): j.representative for j in samp}
+    assert len(reps) == 5
+    for rep in reps.values():
+        assert model.job_stats(rep) == model.job_stats(full[(rep.batch, rep.nfp)])
+
+
+def test_ngpc_batches_overlap_the_gpu_rest():
+    fr = small_frame(res=(96, 54))
+    r = ngpc.simulate_frame("ngpc", fr, batch_samples=2048, sample_jobs=None)
+    serial = r.rest_seconds + r.encoding_seconds + r.mlp_seconds   # nothing overlapped
+    assert max(r.rest_seconds, r.encoding_seconds, r.mlp_seconds) <= r.seconds < serial
