@@ -7,8 +7,8 @@ contiguous share of the slice's queries (L > E: engine e serves levels e, e + E,
 layers run on the NFP's MLP engine, one after the other; the GPU runs the fused rest of kernels of a batch when
 every NFP has finished it.
 
-Per batch b and NFP k the program has ``encode`` (engine ``enc<k>``) and ``fill`` (the shared ``mem`` engine:
-the line fills of the grid-SRAM misses) commands, then ``mlp`` (``mlp<k>``), then one ``rest`` command on
+Per batch b and NFP k the program has ``encode`` (engine ``enc<k>``), ``fill_l2`` and ``fill_dram`` (the
+shared ``l2`` and ``dram`` engines: the line fills of the grid-SRAM misses) commands, then ``mlp`` (``mlp<k>``), then one ``rest`` command on
 ``gpu``. Dependencies give the pipelining: the encoders run one batch ahead of the MLP engine (two buffers of
 encoded features: encode b waits for mlp b-2, so it overlaps mlp b-1), and the NGPC runs batch b + 1 while the GPU runs the rest of batch b (mlp b waits for rest b-2:
 two output buffers).
@@ -30,7 +30,7 @@ import numpy as np
 from archsim.base.errors import MappingError
 from archsim.cyclesim.program import Program
 from archsim.mapper import lowering
-from archsim.mapper.ngpc_engine import LevelRegisters, corners, program_levels
+from archsim.mapper.ngpc_engine import LevelRegisters, corner_weights, grid_index, pos_fract, program_levels
 from archsim.workloads.hashgrid import DEFAULT_FORMAT, EngineFormat
 from archsim.workloads.ngp import NgpFrame
 
@@ -79,32 +79,43 @@ class EncodeJob:
     def coords(self) -> np.ndarray:
         return self.fmt.quantize_coords(self.frame.points(self.start, self.stop))
 
-    def engine_corners(self, X: np.ndarray | None = None):
-        """Per engine, a list of ``(level, start, stop, idx, w)`` in the order the engine runs them."""
+    def engine_corners(self, X: np.ndarray | None = None, weights: bool = True):
+        """Per engine, a list of ``(level, start, stop, idx, w)`` in the order the engine runs them (``w`` None
+        unless ``weights``)."""
         X = self.coords() if X is None else X
         out = []
         for parts in self.parts():
             eng = []
             for lv, a, b in parts:
-                idx, w = corners(X[a:b], self.regs[lv], self.fmt)
-                eng.append((lv, a, b, idx, w))
+                reg = self.regs[lv]
+                g, f = pos_fract(X[a:b], reg, self.fmt)
+                eng.append((lv, a, b, grid_index(g, reg), corner_weights(f, self.fmt) if weights else None))
             out.append(eng)
         return out
 
     def _addresses(self):
         out = []
-        for eng in self.engine_corners():
+        for eng in self.engine_corners(weights=False):
             addrs = [(self.regs[lv].base_entry + idx) * self.regs[lv].entry_bytes for lv, _, _, idx, _ in eng]
+            levels = [np.full(idx.shape[0], lv, dtype=np.int64) for lv, _, _, idx, _ in eng]
             eb = self.regs[eng[0][0]].entry_bytes if eng else 2
-            out.append((np.concatenate(addrs) if addrs else np.zeros((0, 1 << self.frame.grid.dims), np.int64), eb))
+            if addrs:
+                out.append((np.concatenate(addrs), eb, np.concatenate(levels)))
+            else:
+                out.append((np.zeros((0, 1 << self.frame.grid.dims), np.int64), eb, np.zeros(0, np.int64)))
         return out
+
+    def table_bytes(self) -> list[int]:
+        """Bytes of each level's table."""
+        return [r.table_entries * r.entry_bytes for r in self.regs]
 
     def engine_streams(self) -> list[dict]:
         """Per engine: ``addr`` (queries, 2^D) corner byte addresses in order, ``entry_bytes``, and ``warm``
         (the same engine's addresses of the previous job on this NFP, or None)."""
         mine = self._addresses()
-        warm = self.prev._addresses() if self.prev is not None else [(None, 0)] * len(mine)
-        return [{"addr": a, "entry_bytes": eb, "warm": w} for (a, eb), (w, _) in zip(mine, warm)]
+        warm = self.prev._addresses() if self.prev is not None else [(None, 0, None)] * len(mine)
+        return [{"addr": a, "entry_bytes": eb, "levels": lv, "warm": w}
+                for (a, eb, lv), (w, _, _) in zip(mine, warm)]
 
 
 @lowering("ngpc")
@@ -135,7 +146,7 @@ def lower_ngpc(frame, spec, *, batch_samples: int = DEFAULT_BATCH, sample_jobs: 
     layers = tuple((a, b) for m in frame.mlps(1) for a, b in m.layer_shapes())
     engs = {f"enc{k}": "ngpc" for k in range(n_nfp)}
     engs.update({f"mlp{k}": "ngpc" for k in range(n_nfp)})
-    engs.update({"mem": "ngpc", "gpu": "ngp_baseline"})
+    engs.update({"l2": "ngpc", "dram": "ngpc", "gpu": "ngp_baseline"})
     prog = Program(engs)
     blk = prog.block(None, frame.name)
     jobs: list[EncodeJob] = []
@@ -155,8 +166,9 @@ def lower_ngpc(frame, spec, *, batch_samples: int = DEFAULT_BATCH, sample_jobs: 
             jobs.append(job)
             dep = (mlp_hist[k][-2],) if len(mlp_hist[k]) >= 2 else ()
             e = blk.add(f"enc{k}", "encode", {"job": job}, dep, label=f"encode b{b} nfp{k}")
-            f = blk.add("mem", "fill", {"job": job}, dep, label=f"fill b{b} nfp{k}")
-            mdeps = (e, f) + ((rests[b - 2],) if b >= 2 else ())
+            f2 = blk.add("l2", "fill_l2", {"job": job}, dep, label=f"fill_l2 b{b} nfp{k}")
+            fd = blk.add("dram", "fill_dram", {"job": job}, dep, label=f"fill_dram b{b} nfp{k}")
+            mdeps = (e, f2, fd) + ((rests[b - 2],) if b >= 2 else ())
             m = blk.add(f"mlp{k}", "mlp", {"rows": c - a, "layers": layers}, mdeps, label=f"mlp b{b} nfp{k}")
             mlp_hist[k].append(m)
             mlps.append(m)

@@ -29,8 +29,12 @@ register_kind("NGPC", "Neural graphics processing cluster: NFPs of encoding engi
     "grid_index_cycles": cycles("pipeline stages of grid_index (dense index or XOR hash, mask)", default=1),
     "interp_cycles": cycles("pipeline stages of the interpolation (weights x features, accumulate)", default=2),
     "num_mshrs": count("outstanding line misses per encoding engine"),
-    "miss_latency_cycles": cycles("NGPC cycles from a grid-SRAM miss to its line from L2/DRAM"),
-    "l2_bw_gb_per_s": number("bandwidth of the L2/DRAM path shared by all NFPs (1e9 bytes/s)"),
+    "l2_table_bytes": cycles("capacity of the GPU's L2 the level tables may occupy: the smallest tables that "
+                             "fit together are L2-resident, the others stream from DRAM"),
+    "l2_latency_cycles": cycles("NGPC cycles from a grid-SRAM miss to its line from the L2"),
+    "l2_bw_gb_per_s": number("L2 bandwidth available to the NGPC, shared by all NFPs (1e9 bytes/s)"),
+    "dram_latency_cycles": cycles("NGPC cycles from a grid-SRAM miss to its line from DRAM"),
+    "dram_bw_gb_per_s": number("DRAM bandwidth available to the NGPC, shared by all NFPs (1e9 bytes/s)"),
     "num_mlp_rows": count("rows of the MLP engine's MAC array (fan-in per pass)"),
     "num_mlp_cols": count("columns of the MLP engine's MAC array (fan-out per pass)"),
     "mlp_weight_load_cycles": cycles("cycles to load one weight tile into the array (not overlapped: one "
@@ -41,7 +45,8 @@ register_kind("NGPC", "Neural graphics processing cluster: NFPs of encoding engi
     "mlp_mac_um2": number("area of one fp16 MAC of the MLP engine"),
     "sram_pj_per_access": nonneg("energy of one corner read (one table entry) from the grid SRAM"),
     "mac_pj_per_mac": nonneg("energy of one fp16 multiply, fp32 accumulate of the MLP engine"),
-    "l2_pj_per_byte": nonneg("energy of one byte moved over L2/DRAM on a miss"),
+    "l2_pj_per_byte": nonneg("energy of one byte of a line filled from the L2"),
+    "dram_pj_per_byte": nonneg("energy of one byte of a line filled from DRAM"),
     "nfp_static_mw": nonneg("leakage of one NFP"),
 }, children=False)
 

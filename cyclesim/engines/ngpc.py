@@ -9,10 +9,12 @@ of corner byte addresses, in query order):
   it (the job's ``warm`` stream is run through it first, uncounted);
 * banks: a query's 2^D corner reads take ``max(1, max reads to one bank)`` cycles (one port per bank); the bank
   of a read is its corner's coordinate parities (``bank_mapping: parity``) or its entry index mod the banks;
-* misses: at most ``num_mshrs`` outstanding per engine, each ``miss_latency_cycles``; an engine's batch takes
-  ``max(issue cycles, ceil(misses / mshrs) x latency) + pipeline depth (+ one latency if it missed)``; the
-  line fills (op ``fill`` on the shared memory engine, one per NFP and batch) move ``misses x line`` bytes at
-  ``l2_bw_gb_per_s``, shared by every NFP because one engine serves them all in order.
+* misses: the level tables that fit together in ``l2_table_bytes`` (smallest first) are L2-resident and their
+  misses are L2 hits; the others' misses go to DRAM. At most ``num_mshrs`` misses are outstanding per engine:
+  an engine's batch takes ``max(issue cycles, ceil((m_L2 lat_L2 + m_DRAM lat_DRAM) / mshrs)) + pipeline depth
+  (+ the longest latency it waited for)``; the line fills (ops ``fill_l2`` and ``fill_dram``, one each per NFP
+  and batch, on the shared ``l2`` and ``dram`` engines) move ``misses x line`` bytes at ``l2_bw_gb_per_s`` and
+  ``dram_bw_gb_per_s``, shared by every NFP because one engine serves each path's fills in order.
 
 An NFP's ``encode`` time is its slowest engine's. MLP engine (op ``mlp``): a weight-stationary
 ``R x C`` array, one layer at a time, activations on chip: a layer of fan-in ``a`` and fan-out ``b`` over
@@ -34,10 +36,10 @@ from archsim.base.errors import SimulationError
 from archsim.cyclesim.engines import EngineModel, engine_model
 
 
-def direct_mapped_misses(lines: np.ndarray, n_sets: int, warm: np.ndarray | None = None) -> int:
-    """Misses of the line stream ``lines`` (in access order) in a direct-mapped cache of ``n_sets`` lines,
-    after the stream ``warm`` went through it (its misses not counted). Exact and vectorized: an access hits
-    iff the previous access to its set (in time) was to the same line."""
+def direct_mapped_miss_mask(lines: np.ndarray, n_sets: int, warm: np.ndarray | None = None) -> np.ndarray:
+    """Which accesses of the line stream ``lines`` (in access order) miss in a direct-mapped cache of ``n_sets``
+    lines, after the stream ``warm`` went through it. Exact and vectorized: an access hits iff the previous
+    access to its set (in time) was to the same line."""
     lines = np.asarray(lines, dtype=np.int64).ravel()
     if warm is not None and warm.size:
         allx = np.concatenate([np.asarray(warm, dtype=np.int64).ravel(), lines])
@@ -45,11 +47,29 @@ def direct_mapped_misses(lines: np.ndarray, n_sets: int, warm: np.ndarray | None
     else:
         allx, first = lines, 0
     sets = allx % n_sets
+    if n_sets <= 32767:   # numpy's stable sort is a radix sort on 16-bit keys
+        sets = sets.astype(np.int16)
     order = np.argsort(sets, kind="stable")
     s, ln = sets[order], allx[order]
     hit = np.zeros(allx.size, dtype=bool)
     hit[order[1:]] = (s[1:] == s[:-1]) & (ln[1:] == ln[:-1])
-    return int(allx.size - first - hit[first:].sum())
+    return ~hit[first:]
+
+
+def direct_mapped_misses(lines: np.ndarray, n_sets: int, warm: np.ndarray | None = None) -> int:
+    return int(direct_mapped_miss_mask(lines, n_sets, warm).sum())
+
+
+def l2_resident(table_bytes: list[int], capacity: int) -> np.ndarray:
+    """Which tables are L2-resident: the smallest first, while they fit together."""
+    out = np.zeros(len(table_bytes), dtype=bool)
+    used = 0
+    for lv in sorted(range(len(table_bytes)), key=lambda i: (table_bytes[i], i)):
+        if used + table_bytes[lv] > capacity:
+            break
+        used += table_bytes[lv]
+        out[lv] = True
+    return out
 
 
 def bank_cycles(banks: np.ndarray, n_banks: int) -> int:
@@ -78,27 +98,35 @@ class NgpcModel(EngineModel):
         p = params
         self.n_sets = p["grid_sram_bytes"] // p["grid_sram_line_bytes"]
         self.depth = p["pos_fract_cycles"] + p["grid_index_cycles"] + p["interp_cycles"]
-        self.bytes_per_cycle = p["l2_bw_gb_per_s"] * 1e3 / p["freq_mhz"]
+        self.l2_bytes_per_cycle = p["l2_bw_gb_per_s"] * 1e3 / p["freq_mhz"]
+        self.dram_bytes_per_cycle = p["dram_bw_gb_per_s"] * 1e3 / p["freq_mhz"]
         self.key = tuple(sorted((k, v) for k, v in p.items() if not isinstance(v, dict)))
 
-    def engine_stats(self, stream: dict) -> dict[str, int]:
-        """Cycles, queries, reads and misses of one engine's stream (see the module docstring)."""
+    def engine_stats(self, stream: dict, resident: np.ndarray) -> dict[str, int]:
+        """Cycles, queries, reads and misses (L2 and DRAM) of one engine's stream (see the module docstring).
+        ``stream["levels"]`` is the level of each query row; ``resident`` which levels are L2-resident."""
         p = self.params
         addr, eb = stream["addr"], stream["entry_bytes"]
         line = p["grid_sram_line_bytes"]
         warm = stream.get("warm")
-        misses = direct_mapped_misses(addr // line, self.n_sets, None if warm is None else warm // line)
         n, k = addr.shape
+        if n == 0:
+            return {"cycles": 0, "queries": 0, "reads": 0, "misses": 0, "misses_l2": 0, "issue_cycles": 0}
+        mask = direct_mapped_miss_mask(addr // line, self.n_sets, None if warm is None else warm // line)
+        per_row = mask.reshape(n, k).sum(axis=1)
+        m_l2 = int(per_row[resident[stream["levels"]]].sum())
+        m_dram = int(per_row.sum()) - m_l2
         nb = p["num_grid_sram_banks"]
         if p["bank_mapping"] == "parity":
-            banks = np.broadcast_to(np.arange(k) % nb, (n, k))
+            # corner c reads bank c mod banks: the same counts for every query
+            issue = n * max(1, -(-k // nb))
         else:
-            banks = (addr // eb) % nb
-        issue = bank_cycles(banks, nb) if n else 0
-        lat = p["miss_latency_cycles"]
-        stall = math.ceil(misses / p["num_mshrs"]) * lat
-        cycles = (max(issue, stall) + self.depth + (lat if misses else 0)) if n else 0
-        return {"cycles": cycles, "queries": n, "reads": n * k, "misses": misses, "issue_cycles": issue}
+            issue = bank_cycles((addr // eb) % nb, nb)
+        l2_lat, dram_lat = p["l2_latency_cycles"], p["dram_latency_cycles"]
+        stall = math.ceil((m_l2 * l2_lat + m_dram * dram_lat) / p["num_mshrs"])
+        tail = dram_lat if m_dram else (l2_lat if m_l2 else 0)
+        return {"cycles": max(issue, stall) + self.depth + tail, "queries": n, "reads": n * k,
+                "misses": m_l2 + m_dram, "misses_l2": m_l2, "issue_cycles": issue}
 
     def job_stats(self, job) -> dict[str, int]:
         """An NFP batch: its engines' stats (the representative's, scaled to this job's queries, when the
@@ -107,9 +135,11 @@ class NgpcModel(EngineModel):
         memo = rep.memo
         got = memo.get(self.key)
         if got is None:
-            per = [self.engine_stats(s) for s in rep.engine_streams()]
+            resident = l2_resident(rep.table_bytes(), self.params["l2_table_bytes"])
+            per = [self.engine_stats(s, resident) for s in rep.engine_streams()]
             got = {"cycles": max((e["cycles"] for e in per), default=0),
-                   **{k: sum(e[k] for e in per) for k in ("queries", "reads", "misses", "issue_cycles")}}
+                   **{k: sum(e[k] for e in per) for k in ("queries", "reads", "misses", "misses_l2",
+                                                          "issue_cycles")}}
             memo[self.key] = got
         if rep is job:
             return got
@@ -121,10 +151,13 @@ class NgpcModel(EngineModel):
         if op == "encode":
             st = self.job_stats(work["job"])
             return max(1, st["cycles"]), st["reads"] * p["sram_pj_per_access"]
-        if op == "fill":
+        if op in ("fill_l2", "fill_dram"):
             st = self.job_stats(work["job"])
-            nbytes = st["misses"] * p["grid_sram_line_bytes"]
-            return max(1, math.ceil(nbytes / self.bytes_per_cycle)), nbytes * p["l2_pj_per_byte"]
+            m = st["misses_l2"] if op == "fill_l2" else st["misses"] - st["misses_l2"]
+            nbytes = m * p["grid_sram_line_bytes"]
+            if op == "fill_l2":
+                return max(1, math.ceil(nbytes / self.l2_bytes_per_cycle)), nbytes * p["l2_pj_per_byte"]
+            return max(1, math.ceil(nbytes / self.dram_bytes_per_cycle)), nbytes * p["dram_pj_per_byte"]
         if op == "mlp":
             rows = work["rows"]
             cyc = sum(mlp_layer_cycles(rows, a, b, p["num_mlp_rows"], p["num_mlp_cols"],

@@ -138,14 +138,18 @@ def test_direct_mapped_cache_matches_a_loop():
 
 
 class Stream:
-    """An encode job made of given corner addresses (one engine)."""
+    """An encode job made of given corner addresses (one engine, one level of ``table_bytes``)."""
 
-    def __init__(self, addr, warm=None, entry_bytes=4):
-        self.addr, self.warm, self.eb = addr, warm, entry_bytes
+    def __init__(self, addr, warm=None, entry_bytes=4, table_bytes=2**21):
+        self.addr, self.warm, self.eb, self.tb = addr, warm, entry_bytes, table_bytes
         self.representative, self.memo, self.queries = self, {}, addr.shape[0]
 
+    def table_bytes(self):
+        return [self.tb]
+
     def engine_streams(self):
-        return [{"addr": self.addr, "warm": self.warm, "entry_bytes": self.eb}]
+        return [{"addr": self.addr, "warm": self.warm, "entry_bytes": self.eb,
+                 "levels": np.zeros(self.addr.shape[0], np.int64)}]
 
 
 def ngpc_params(**over):
@@ -174,23 +178,48 @@ def test_index_banking_conflicts_cost_cycles():
     assert m.job_stats(job)["issue_cycles"] == 8 * n
 
 
-def test_all_miss_stream_is_bound_by_l2_bandwidth():
-    """8 NFPs each streaming distinct lines: the frame takes the shared fill path's bytes / bandwidth."""
-    spec = arch.load("ngpc").with_overrides({"ngpc.num_mshrs": 4096, "ngpc.miss_latency_cycles": 10})
+@pytest.mark.parametrize("path,table_bytes", [("l2", 2**20), ("dram", 2**24)])
+def test_all_miss_stream_is_bound_by_the_fill_bandwidth(path, table_bytes):
+    """8 NFPs each streaming distinct lines of an L2-resident (1 MiB) or a DRAM (16 MiB) table: the frame takes
+    the shared path's bytes / its bandwidth."""
+    spec = arch.load("ngpc").with_overrides({"ngpc.num_mshrs": 4096, "ngpc.l2_latency_cycles": 10,
+                                             "ngpc.dram_latency_cycles": 10})
     p = spec.component("ngpc").params
     n_nfp, n = p["num_nfps"], 4000
-    prog = Program({**{f"enc{k}": "ngpc" for k in range(n_nfp)}, "mem": "ngpc"})
+    prog = Program({**{f"enc{k}": "ngpc" for k in range(n_nfp)}, "l2": "ngpc", "dram": "ngpc"})
     blk = prog.block()
     for k in range(n_nfp):
         addr = ((k * n * 8 + np.arange(n * 8)) * 64).reshape(n, 8).astype(np.int64)  # a new line per read
-        job = Stream(addr)
+        job = Stream(addr, table_bytes=table_bytes)
         blk.add(f"enc{k}", "encode", {"job": job})
-        blk.add("mem", "fill", {"job": job})
+        blk.add("l2", "fill_l2", {"job": job})
+        blk.add("dram", "fill_dram", {"job": job})
     r = run(prog, spec)
     nbytes = n_nfp * n * 8 * 64
-    bound_s = nbytes / (p["l2_bw_gb_per_s"] * 1e9)
+    bound_s = nbytes / (p[f"{path}_bw_gb_per_s"] * 1e9)
     assert r.seconds == pytest.approx(bound_s, rel=1e-3)
     assert r.seconds > 2 * n / (p["freq_mhz"] * 1e6)   # far slower than one query per cycle
+    other = "dram" if path == "l2" else "l2"
+    assert r.components[other]["busy_cycles"] <= n_nfp  # the other path moved nothing (1 cycle per command)
+
+
+def test_l2_residency_is_smallest_tables_first():
+    from archsim.cyclesim.engines.ngpc import l2_resident
+    assert l2_resident([100, 10, 50, 2000], 160).tolist() == [True, True, True, False]
+    assert l2_resident([100, 10, 50, 2000], 59).tolist() == [False, True, False, False]
+
+
+def test_latency_bound_engine():
+    """Every read misses to DRAM with few MSHRs: the engine waits misses x latency / MSHRs."""
+    p = ngpc_params(num_mshrs=4)
+    m = NgpcModel("e", "NGPC", p)
+    n = 500
+    addr = (np.arange(n * 8) * 64).reshape(n, 8).astype(np.int64)
+    st = m.job_stats(Stream(addr, table_bytes=2**24))
+    depth = p["pos_fract_cycles"] + p["grid_index_cycles"] + p["interp_cycles"]
+    lat = p["dram_latency_cycles"]
+    assert st["misses"] == n * 8 and st["misses_l2"] == 0
+    assert st["cycles"] == math.ceil(n * 8 * lat / 4) + depth + lat
 
 
 def test_mlp_layer_batch_takes_the_analytic_cycles():
@@ -207,8 +236,8 @@ def test_mlp_layer_batch_takes_the_analytic_cycles():
 
 def test_frame_speedup_comes_from_the_engines_and_saturates_at_the_rest():
     fr = small_frame(res=(96, 54))
-    r8 = ngpc.simulate_frame("ngpc", fr, batch_samples=4096, sample_jobs=None)
-    r64 = ngpc.simulate_frame("ngpc_64", fr, batch_samples=4096, sample_jobs=None)
+    r8 = ngpc.simulate_frame("ngpc", fr, batch_samples=4096, sample_queries=None)
+    r64 = ngpc.simulate_frame("ngpc_64", fr, batch_samples=4096, sample_queries=None)
     assert r64.encoding_seconds < r8.encoding_seconds and r64.mlp_seconds < r8.mlp_seconds
     assert r8.speedup < r64.speedup
     # the frame is never shorter than the GPU's fused rest of kernels or the NGPC's own work
@@ -218,8 +247,8 @@ def test_frame_speedup_comes_from_the_engines_and_saturates_at_the_rest():
 
 def test_sampled_simulation_is_close_to_the_full_one():
     fr = small_frame(res=(160, 90))
-    full = ngpc.simulate_frame("ngpc_16", fr, batch_samples=8192, sample_jobs=None)
-    samp = ngpc.simulate_frame("ngpc_16", fr, batch_samples=8192, sample_jobs=12)
+    full = ngpc.simulate_frame("ngpc_16", fr, batch_samples=8192, sample_queries=None)
+    samp = ngpc.simulate_frame("ngpc_16", fr, batch_samples=8192, sample_queries=12 * 512)
     assert samp.measured_jobs == 12 < full.measured_jobs == full.jobs
     assert samp.seconds == pytest.approx(full.seconds, rel=0.1)
 
@@ -269,6 +298,6 @@ def test_sampled_jobs_are_measured_exactly():
 
 def test_ngpc_batches_overlap_the_gpu_rest():
     fr = small_frame(res=(96, 54))
-    r = ngpc.simulate_frame("ngpc", fr, batch_samples=2048, sample_jobs=None)
+    r = ngpc.simulate_frame("ngpc", fr, batch_samples=2048, sample_queries=None)
     serial = r.rest_seconds + r.encoding_seconds + r.mlp_seconds   # nothing overlapped
     assert max(r.rest_seconds, r.encoding_seconds, r.mlp_seconds) <= r.seconds < serial
