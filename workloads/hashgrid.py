@@ -250,10 +250,10 @@ def _check_points(cfg: GridConfig, x: np.ndarray) -> None:
 def random_tables(cfg: GridConfig, seed: int = 0, fmt: EngineFormat = DEFAULT_FORMAT, amplitude: float = 1.0):
     """Seeded tables: ``(int16 engine tables, float16 tables holding the same values)`` per level."""
     rng = np.random.default_rng(seed)
+    lim = min(int(amplitude * (1 << fmt.feature_frac_bits)), (1 << (fmt.feature_bits - 1)) - 1)
     ints, halves = [], []
     for lv in range(cfg.levels):
-        v = rng.uniform(-amplitude, amplitude, size=(cfg.table_size(lv), cfg.features))
-        q = fmt.quantize_features(v)
+        q = rng.integers(-lim, lim, size=(cfg.table_size(lv), cfg.features), dtype=np.int16, endpoint=True)
         ints.append(q)
         halves.append((q.astype(np.float64) / (1 << fmt.feature_frac_bits)).astype(np.float16))
     return ints, halves

@@ -1,6 +1,7 @@
 """NGPC mapping, functional co-simulation (bit for bit, with planted faults) and engine microbenchmarks with
 analytic answers."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -15,7 +16,7 @@ from archsim.mapper import LOWERINGS, ngpc_engine
 from archsim.mapper.ngpc import engine_parts
 from archsim.mapper.ngpc_cosim import encode_job, mlp_engine
 from archsim.workloads.hashgrid import engine_encode, random_tables
-from archsim.workloads.ngp import frame, get_app, mlp_reference
+from archsim.workloads.ngp import NgpFrame, frame, get_app, mlp_reference
 
 
 def small_frame(app="nerf", encoding="hashgrid", res=(24, 16), **kw):
@@ -41,6 +42,10 @@ def test_nerf_grid_is_tiny_cuda_nn_s():
                                           ("nvr", "lowres")])
 def test_mapped_encoding_equals_engine_format_reference_bit_for_bit(app, encoding):
     fr = small_frame(app, encoding, samples_per_ray=None)
+    if app == "gia":   # GIA's 2^24-entry tables as 2^16 (same hashed/dense structure, small test tables)
+        a = dataclasses.replace(fr.app, hash_grid=dataclasses.replace(fr.app.hash_grid, log2_hashmap_size=16))
+        fr = NgpFrame(a, encoding, fr.width, fr.height, 1)
+        assert any(fr.grid.hashed(lv) for lv in range(16)) and not fr.grid.hashed(0)
     prog = lower(fr, batch_samples=700)
     ints, _ = random_tables(fr.grid, seed=1)
     jobs = encode_jobs(prog)
