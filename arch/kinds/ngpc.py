@@ -21,7 +21,8 @@ register_kind("NGPC", "Neural graphics processing cluster: NFPs of encoding engi
     "freq_mhz": number("NGPC clock"),
     "grid_sram_bytes": count("grid SRAM per encoding engine"),
     "grid_sram_line_bytes": count("grid SRAM line (the unit filled from L2 on a miss)"),
-    "num_grid_sram_banks": count("banks of one grid SRAM (one read port each per cycle)"),
+    "num_grid_sram_banks": count("banks of one grid SRAM"),
+    "num_grid_sram_ports": count("read ports of each bank (reads per bank per cycle)", default=1),
     "bank_mapping": choice("which bank a corner read goes to: 'parity' (bank = the corner's coordinate parities: "
                            "the 2^D corners of a query never conflict) or 'index' (bank = entry index mod banks)",
                            ("parity", "index"), default="parity"),

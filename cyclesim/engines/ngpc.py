@@ -7,8 +7,8 @@ of corner byte addresses, in query order):
   a corner read hits iff the last line held by its set is its own line (misses and hits come from the
   addresses the sample points touch); the cache starts a batch with what the engine's previous batch left in
   it (the job's ``warm`` stream is run through it first, uncounted);
-* banks: a query's 2^D corner reads take ``max(1, max reads to one bank)`` cycles (one port per bank); the bank
-  of a read is its corner's coordinate parities (``bank_mapping: parity``) or its entry index mod the banks;
+* banks: a query's 2^D corner reads take ``max(1, ceil(max reads to one bank / ports))`` cycles; the bank of
+  a read is its corner's coordinate parities (``bank_mapping: parity``) or its entry index mod the banks;
 * misses: the level tables that fit together in ``l2_table_bytes`` (smallest first) are L2-resident and their
   misses are L2 hits; the others' misses go to DRAM. At most ``num_mshrs`` misses are outstanding per engine:
   an engine's batch takes ``max(issue cycles, ceil((m_L2 lat_L2 + m_DRAM lat_DRAM) / mshrs)) + pipeline depth
@@ -72,15 +72,16 @@ def l2_resident(table_bytes: list[int], capacity: int) -> np.ndarray:
     return out
 
 
-def bank_cycles(banks: np.ndarray, n_banks: int) -> int:
-    """Issue cycles of queries whose corner reads go to ``banks`` (n, K): sum of max(1, max reads per bank)."""
+def bank_cycles(banks: np.ndarray, n_banks: int, ports: int = 1) -> int:
+    """Issue cycles of queries whose corner reads go to ``banks`` (n, K): sum over queries of
+    max(1, ceil(max reads to one bank / ports))."""
     n, k = banks.shape
     if n == 0:
         return 0
     load = np.zeros(n, dtype=np.int64)
     for b in range(n_banks):
         np.maximum(load, (banks == b).sum(axis=1), out=load)
-    return int(np.maximum(load, 1).sum())
+    return int(np.maximum(-(-load // ports), 1).sum())
 
 
 def mlp_layer_cycles(rows: int, fan_in: int, fan_out: int, array_rows: int, array_cols: int, load: int) -> int:
@@ -116,12 +117,13 @@ class NgpcModel(EngineModel):
         per_row = mask.reshape(n, k).sum(axis=1)
         m_l2 = int(per_row[resident[stream["levels"]]].sum())
         m_dram = int(per_row.sum()) - m_l2
-        nb = p["num_grid_sram_banks"]
+        nb, ports = p["num_grid_sram_banks"], p["num_grid_sram_ports"]
         if p["bank_mapping"] == "parity":
             # corner c reads bank c mod banks: the same counts for every query
-            issue = n * max(1, -(-k // nb))
+            per_bank = -(-k // nb)
+            issue = n * max(1, -(-per_bank // ports))
         else:
-            issue = bank_cycles((addr // eb) % nb, nb)
+            issue = bank_cycles((addr // eb) % nb, nb, ports)
         l2_lat, dram_lat = p["l2_latency_cycles"], p["dram_latency_cycles"]
         stall = math.ceil((m_l2 * l2_lat + m_dram * dram_lat) / p["num_mshrs"])
         tail = dram_lat if m_dram else (l2_lat if m_l2 else 0)

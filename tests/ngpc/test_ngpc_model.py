@@ -181,6 +181,11 @@ def test_index_banking_conflicts_cost_cycles():
     addr = np.tile(np.arange(8) * 8 * 4, (n, 1)).astype(np.int64)   # 8 entries 8 apart: all in bank 0
     job = Stream(addr, warm=addr[:1])
     assert m.job_stats(job)["issue_cycles"] == 8 * n
+    two = NgpcModel("e", "NGPC", ngpc_params(bank_mapping="index", num_grid_sram_ports=2))
+    assert two.job_stats(Stream(addr, warm=addr[:1]))["issue_cycles"] == 4 * n
+    # parity banking with 4 banks: two corners per bank, one port: 2 cycles per query
+    four = NgpcModel("e", "NGPC", ngpc_params(num_grid_sram_banks=4))
+    assert four.job_stats(Stream(addr, warm=addr[:1]))["issue_cycles"] == 2 * n
 
 
 @pytest.mark.parametrize("path,table_bytes", [("l2", 2**20), ("dram", 2**24)])
