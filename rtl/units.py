@@ -82,8 +82,9 @@ def parse_params(items) -> dict:
     return out
 
 
-def build(name: str, params: dict | None = None):
-    """An instance of unit ``name`` with ``params`` over its defaults; unknown parameters are refused."""
+def build(name: str, params: dict | None = None, metadata_only: bool = False):
+    """An instance of unit ``name`` with ``params`` over its defaults; unknown parameters are refused.
+    ``metadata_only``: the instance is only asked for its timing or widths, never elaborated (no warning)."""
     info = unit(name)
     params = dict(params or {})
     known = info.defaults()
@@ -91,7 +92,10 @@ def build(name: str, params: dict | None = None):
     if unknown:
         raise RtlParamError(f"unit {name}: unknown parameter(s) {', '.join(unknown)}; expected "
                             f"{', '.join(f'{k}={v}' for k, v in known.items())}")
-    return info.cls()(**params)
+    dut = info.cls()(**params)
+    if metadata_only:
+        dut._MustUse__silence = True
+    return dut
 
 
 def run_bench(name: str, params: dict | None = None, vectors: int = 1000, seed: int = 0, vcd=None):
