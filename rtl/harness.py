@@ -259,13 +259,21 @@ class SynthStats:
         return self.gate_equivalents * NAND2_UM2
 
 
-def yosys_synth(verilog_src: str, top: str) -> SynthStats:
-    """Synthesize with the system ``yosys`` (generic ``synth -flatten``) and count cells and flip-flops."""
+# Yosys's `synth` fine stage without `memory_map`: memories stay one $mem_v2 cell each (an SRAM macro in silicon)
+_FINE_KEEP_MEMORIES = "opt -fast -full; opt -full; techmap; opt -fast; abc -fast; opt -fast; hierarchy -check"
+
+
+def yosys_synth(verilog_src: str, top: str, keep_memories: bool = False) -> SynthStats:
+    """Synthesize with the system ``yosys`` (generic ``synth -flatten``) and count cells and flip-flops.
+    ``keep_memories`` runs the same script without ``memory_map``, so a memory counts as one cell (an SRAM
+    macro, whose bits the caller reports separately) instead of flip-flops and read multiplexers."""
     need_tool("yosys")
     with tempfile.TemporaryDirectory(prefix="archsim-synth-") as tmp:
         src, js = Path(tmp) / "dut.v", Path(tmp) / "stat.json"
         src.write_text(verilog_src)
-        script = f"read_verilog {src}; synth -flatten -top {top}; tee -q -o {js} stat -json"
+        flow = (f"synth -flatten -top {top} -run begin:fine; {_FINE_KEEP_MEMORIES}" if keep_memories
+                else f"synth -flatten -top {top}")
+        script = f"read_verilog {src}; {flow}; tee -q -o {js} stat -json"
         run = subprocess.run(["yosys", "-q", "-p", script], capture_output=True, text=True)
         if run.returncode != 0:
             raise ToolFailed(f"yosys synth failed: {(run.stderr or run.stdout).strip()[:500]}")
@@ -273,6 +281,7 @@ def yosys_synth(verilog_src: str, top: str) -> SynthStats:
     mod = data["modules"].get(f"\\{top}") or next(iter(data["modules"].values()))
     types = {str(k): int(v) for k, v in mod.get("num_cells_by_type", {}).items()}
     ffs = sum(v for k, v in types.items() if "DFF" in k.upper() or "LATCH" in k.upper() or "SR_" in k.upper())
-    ge = sum(GATE_EQUIVALENTS.get(k, 1.0) * v for k, v in types.items() if k.upper().find("DFF") < 0)
+    ge = sum(GATE_EQUIVALENTS.get(k, 1.0) * v for k, v in types.items()
+             if "DFF" not in k.upper() and not k.startswith("$mem"))
     ge += DFF_GATE_EQUIVALENTS * ffs
     return SynthStats(cells=int(mod["num_cells"]), flip_flops=ffs, cell_types=types, gate_equivalents=ge)

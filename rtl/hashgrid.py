@@ -50,6 +50,7 @@ class HashGridEngine(wiring.Component):
         self.scale_bits, self.res_bits, self.c_bits, self.p_bits, self.w_bits = \
             scale_bits, res_bits, c_bits, p_bits, w_bits
         self.timing = hash_grid_timing(dims)
+        self.sram_bits = 16 * features << log2_table   # the grid SRAM (a macro in silicon; synthesis keeps it)
         super().__init__({
             "valid": In(1), "x": In(unsigned(dims * c_bits)),
             "scale": In(unsigned(scale_bits)), "res": In(unsigned(res_bits)), "dense": In(1),

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["PRIMES", "LevelConfig", "level_config", "quantize_positions", "grid_corners", "encode_level",
+__all__ = ["PRIMES", "LevelConfig", "level_config", "quantize_positions", "grid_corners", "corner_index", "encode_level",
            "encode", "encode_float"]
 
 PRIMES = (1, 2654435761, 805459861)
@@ -73,22 +73,31 @@ def grid_corners(X, cfg: LevelConfig, *, dims: int = 3, c_bits: int = C_BITS, p_
     g = p >> (c_bits + p_bits)
     f = (p >> (c_bits + p_bits - w_bits)) & ((1 << w_bits) - 1)
     n_corners = 1 << dims
-    idx = np.zeros((X.shape[0], n_corners), np.int64)
+    idx = corner_index(g, cfg, dims)
     w = np.ones((X.shape[0], n_corners), np.int64)
     for c in range(n_corners):
-        h = np.zeros(X.shape[0], np.int64)
+        for d in range(dims):
+            w[:, c] *= np.where((c >> d) & 1, f[:, d], (1 << w_bits) - f[:, d])
+    return idx, w
+
+
+def corner_index(g, cfg: LevelConfig, dims: int) -> np.ndarray:
+    """Step 4: the table index of every corner of cells g [Q, D] (int64 [Q, 2^D]); bit d of corner c selects
+    g_d + 1. Dense: sum_d q_d res^d mod T; hashed: XOR_d (q_d pi_d mod 2^32) mod T."""
+    g = np.asarray(g, np.int64)
+    idx = np.zeros((g.shape[0], 1 << dims), np.int64)
+    for c in range(1 << dims):
+        h = np.zeros(g.shape[0], np.int64)
         stride = 1
         for d in range(dims):
-            bit = (c >> d) & 1
-            q = g[:, d] + bit
+            q = g[:, d] + ((c >> d) & 1)
             if cfg.dense:
                 h = h + q * stride
                 stride *= cfg.resolution
             else:
                 h = h ^ ((q * PRIMES[d]) & 0xFFFFFFFF)
-            w[:, c] *= np.where(bit, f[:, d], (1 << w_bits) - f[:, d])
         idx[:, c] = h % cfg.table_size
-    return idx, w
+    return idx
 
 
 def encode_level(X, cfg: LevelConfig, table, *, dims: int = 3, c_bits: int = C_BITS, p_bits: int = P_BITS,
@@ -125,18 +134,10 @@ def encode_float(x, cfg: LevelConfig, table, *, dims: int = 3, e_bits: int = E_B
     g = cell.astype(np.int64)
     feats = (np.asarray(table, np.float64) / 2.0 ** e_bits).astype(np.float16).astype(f32)
     out = np.zeros((x.shape[0], feats.shape[1]), f32)
+    idx = corner_index(g, cfg, dims)
     for c in range(1 << dims):
-        h = np.zeros(x.shape[0], np.int64)
         w = np.ones(x.shape[0], f32)
-        stride = 1
         for d in range(dims):
-            bit = (c >> d) & 1
-            q = g[:, d] + bit
-            if cfg.dense:
-                h = h + q * stride
-                stride *= cfg.resolution
-            else:
-                h = h ^ ((q * PRIMES[d]) & 0xFFFFFFFF)
-            w = w * (frac[:, d] if bit else f32(1) - frac[:, d])
-        out += w[:, None] * feats[h % cfg.table_size]
+            w = w * (frac[:, d] if (c >> d) & 1 else f32(1) - frac[:, d])
+        out += w[:, None] * feats[idx[:, c]]
     return out

@@ -290,7 +290,8 @@ class LutArrayBench:
                     beats += 1
                 lmma += 1
                 if rng.random() < 0.2:
-                    self.stimulus.append({"sign": int(rng.integers(0, 1 << dut.n))})  # idle: valid low
+                    noise = pack(rng.integers(0, 2, dut.n), 1)
+                    self.stimulus.append({"sign": noise})  # idle (valid low): the inputs must be ignored
                     self.model_beats.append(None)
         self.stimulus += [{}] * dut.timing.latency_cycles
         self.model_beats += [None] * dut.timing.latency_cycles
