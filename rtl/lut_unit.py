@@ -1,13 +1,16 @@
-"""The LUT dot-product unit of the LUT Tensor Core, in Amaranth.
+"""The LUT Tensor Core's lookup datapath in Amaranth: the full array (:class:`LutArray`) and one row of it fed
+with precomputed tables (:class:`LutDotUnit`), with the array's integer model and testbench.
 
-One row of the elongated array: ``n_cols`` output cells share one 8-entry symmetric table (built from 4
-activations). Each cycle one weight bit plane arrives: per column a sign bit ``c`` and a 3-bit index ``j``
-(the offline encoding of ``workloads.lut_gemm.encode_weights``). Stage 1 selects ``T[j]`` with an 8:1 mux,
-negates it when ``c`` is set and shifts it left by the plane number; stage 2 adds it into the column's
-accumulator. ``clear`` starts a new accumulation. Latency and initiation interval are in
-:data:`archsim.rtl.timing.LUT_DOT_UNIT`.
+:class:`LutArray` is the paper's M x N x K4 tile (default M2 N64): per row a table precompute (8 symmetric
+entries from 4 activations), per cell an 8:1 lookup with conditional negate, bit-serial shift-accumulate over the
+weight bit planes (the offline encoding of ``workloads.lut_gemm.encode_weights``). A table narrower than the
+activation format needs (``act_bits + 3`` signed bits) is refused at construction instead of wrapping. Latency and
+initiation interval: :func:`archsim.rtl.timing.lut_array_timing`; the cycle model's ``lmma_cycles`` is W_BIT
+initiation intervals of this array.
 
-Ports (all synchronous to ``sync``):
+:class:`LutDotUnit`, one row with the table as an input: stage 1 selects ``T[j]`` with an 8:1 mux, negates it
+when ``c`` is set and shifts it left by the plane number; stage 2 adds it into the column's accumulator.
+``clear`` starts a new accumulation. Timing: :data:`archsim.rtl.timing.LUT_DOT_UNIT`. Ports (``sync``):
 
 * ``valid`` / ``clear``: a plane beat; ``clear`` resets the accumulators before this beat is added
 * ``table``: 8 signed ``table_bits`` entries, entry ``e`` at bits ``[e*table_bits, (e+1)*table_bits)``

@@ -25,13 +25,14 @@ LUT_DOT_UNIT = UnitTiming(
 
 
 def lmma_cycles(weight_bits: int) -> int:
-    """Cycles one LUT array spends on one ``lmma`` instruction: one bit plane per initiation interval.
+    """Cycles one LUT array (:class:`archsim.rtl.lut_unit.LutArray`) spends on one ``lmma`` instruction: one
+    weight bit plane per initiation interval. The LUT Tensor Core cycle model calls this.
     ``weight_bits`` must be a positive int (TypeError / ValueError otherwise)."""
     if isinstance(weight_bits, bool) or not isinstance(weight_bits, Integral):
         raise TypeError(f"lmma_cycles: weight_bits must be an int, got {type(weight_bits).__name__} {weight_bits!r}")
     if weight_bits < 1:
         raise ValueError(f"lmma_cycles: weight_bits must be a positive int (bits per weight), got {weight_bits}")
-    return int(weight_bits) * LUT_DOT_UNIT.initiation_interval_cycles
+    return int(weight_bits) * LUT_ARRAY.initiation_interval_cycles
 
 
 def _log2_exact(name: str, value: int) -> int:

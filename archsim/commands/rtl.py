@@ -84,7 +84,8 @@ def cmd_sim(args) -> int:
     params = {**info.small, **parse_params(args.param)}
     dut, bench, trace, errors = run_bench(args.unit, params, vectors=args.vectors, seed=args.seed, vcd=vcd)
     print(f"{args.unit} ({_params_text(params)}): {bench.vectors} vectors (one per {info.vector}), {trace.cycles} cycles in "
-          f"{trace.wall_s:.2f} s wall ({trace.cycles_per_s:,.0f} cycles/s, Amaranth simulator)")
+          f"{trace.wall_s:.2f} s wall, {trace.cpu_s:.2f} s CPU ({trace.cycles_per_s:,.0f} cycles/s wall, "
+          f"{trace.cycles_per_cpu_s:,.0f} cycles/s CPU, Amaranth simulator)")
     print(f"latency {dut.timing.latency_cycles} cycles, II {dut.timing.initiation_interval_cycles} cycle(s)")
     if vcd:
         print(f"wrote {vcd}")
@@ -117,6 +118,8 @@ def cmd_report(args) -> int:
     for n in names:
         params = {**(UNITS[n].small if args.small else {}), **extra}
         dut = build(n, params)
+        print(f"synthesizing {n} ... (generic yosys synth; paper-size units take minutes)", file=sys.stderr,
+              flush=True)
         t0 = time.perf_counter()
         sram_bits = getattr(dut, "sram_bits", 0)
         stats = yosys_synth(export_verilog(dut, n), n, keep_memories=bool(sram_bits))
