@@ -1,8 +1,6 @@
 """The Amaranth LUT dot-product unit: bit-exact against an independent integer dot product, its latency equals
 rtl.timing (the number the cycle model uses), and the exported Verilog behaves the same in Icarus."""
 
-import os
-import shutil
 import subprocess
 
 import numpy as np
@@ -14,8 +12,7 @@ from archsim.rtl.lut_unit import LutDotUnit
 from archsim.rtl.timing import LUT_DOT_UNIT, lmma_cycles
 from archsim.workloads.lut_gemm import encode_weights, precompute_tables
 
-IN_CI = bool(os.environ.get("CI"))
-
+from .conftest import need_tool
 
 def vectors(seed: int, n_cols: int, w_bits: int, groups: int):
     """Random INT8 activations and w_bits weights -> per-beat inputs and the expected accumulators."""
@@ -112,10 +109,7 @@ def test_bad_parameters():
 
 
 def _need(tool):
-    if shutil.which(tool) is None:
-        if IN_CI:
-            pytest.fail(f"{tool} is required in CI (.ci/run installs it)")
-        pytest.skip(f"{tool} not installed")
+    need_tool(tool)  # skip with the install command (fail in CI), listed in the run's summary
 
 
 def test_verilog_lints_with_verilator(tmp_path):
