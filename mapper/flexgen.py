@@ -21,6 +21,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from archsim.base.errors import MappingError
+from archsim.mapper import lowering
 
 GB = 1 << 30  # FlexGen's GB (flexllmgen.utils.GB = 1 << 30), used for its bandwidths and capacities
 T = 1e12      # FlexGen's T (flexllmgen.utils.T)
@@ -257,14 +258,19 @@ def search(hw: Hardware, sh: Shape, *, max_gbs: int = 4096, compress_w: bool = F
     return best
 
 
-def at_batch(hw: Hardware, sh: Shape, batch: int, *, compress_w: bool = False) -> Policy | None:
-    """The best policy whose effective batch is exactly ``batch`` (over every split into gbs x nb); None if
-    FlexGen cannot run it (out of memory)."""
+#: InstInfer's FlexGen baseline offloads the KV cache to the SSD ("FlexGen offloading to the SSD")
+KV_ON_DISK = {"cn": 1.0}
+
+
+def at_batch(hw: Hardware, sh: Shape, batch: int, *, fixed: dict | None = None,
+             compress_w: bool = False) -> Policy | None:
+    """The best policy whose effective batch is exactly ``batch`` (over every split into gbs x nb), with the
+    placements in ``fixed`` pinned (e.g. :data:`KV_ON_DISK`); None if FlexGen cannot run it (out of memory)."""
     best = None
     for gbs in range(1, batch + 1):
         if batch % gbs:
             continue
-        p = solve(hw, sh, gbs, batch // gbs, compress_w=compress_w)
+        p = solve(hw, sh, gbs, batch // gbs, fixed=fixed, compress_w=compress_w)
         if p is not None and (best is None or p.throughput > best.throughput):
             best = p
     return best
@@ -288,3 +294,11 @@ def zero_inference_best(hw: Hardware, sh: Shape, max_batch: int = 4096) -> Polic
             best = p
         b *= 2
     return best
+
+
+@lowering("flexgen")
+def lower_flexgen(workload, spec, **_options):
+    """FlexGen specs describe a cost model, not hardware to simulate command by command: say what to call."""
+    raise MappingError(f"{spec.name} is FlexGen's offloading cost model, evaluated analytically, not simulated: use "
+                       f"archsim.mapper.flexgen (Hardware.from_spec(spec), then search() or at_batch()); "
+                       f"`archsim reproduce instinfer` compares it with InstInfer", file=spec.file, key="family")

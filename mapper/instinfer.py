@@ -16,7 +16,9 @@ FFN. Prefill runs on the GPU, its K/V streamed to the drives and programmed laye
 SparF parameters: compression ratio ``rho`` (default 1/8): ``r = rho x d_head`` channels and
 ``k = rho x kv_len / 2`` tokens move ``(kv_len r + 2 k d_head) / (2 kv_len d_head) = rho`` of dense attention's
 data. Which pages hold the selected entries is a modelling choice (``sparf_locality``): ``uniform`` (selected
-entries spread at random: the expected number of pages touched) or ``clustered`` (they fill whole pages).
+entries spread at random: the expected number of pages touched), ``clustered`` (they fill whole pages) or
+``measured`` (``sparf_page_fractions``: the shares of channel and token pages read, e.g. as the functional
+SparF of :mod:`archsim.mapper.instinfer_cosim` counts them on sample attention).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from archsim.mapper.guard import BYTES_PER_COMMAND, Estimate, estimator
 from archsim.mapper.processors import _work as gpu_work
 from archsim.workloads.builders import build_step_graph
 
-LOCALITIES = ("uniform", "clustered")
+LOCALITIES = ("uniform", "clustered", "measured")
 TOKENS_PER_PAGE = 16
 
 
@@ -87,6 +89,7 @@ class SparF:
     r: int | None = None
     k: int | None = None
     locality: str = "uniform"
+    page_fractions: tuple[float, float] | None = None  # "measured": shares of channel and token pages read
 
     def __post_init__(self):
         if not 0 < self.rho <= 1:
@@ -94,6 +97,12 @@ class SparF:
         if self.locality not in LOCALITIES:
             raise MappingError(f"sparf_locality = {self.locality!r}; expected one of: {', '.join(LOCALITIES)}",
                                key="sparf_locality")
+        if self.locality == "measured":
+            fr = self.page_fractions
+            if fr is None or len(fr) != 2 or not all(0 < f <= 1 for f in fr):
+                raise MappingError(f"sparf_page_fractions = {fr!r}; 'measured' locality expects two fractions in "
+                                   f"(0, 1]: the shares of channel pages and of token pages SparF reads",
+                                   key="sparf_page_fractions")
 
     def rk(self, d_head: int, kv_len: int) -> tuple[int, int]:
         r = self.r if self.r is not None else max(1, round(self.rho * d_head))
@@ -107,6 +116,9 @@ class SparF:
         tok = lay.token_pages(kv_len)
         if self.locality == "clustered":
             g1, g2 = -(-r // lay.pack), -(-k // TOKENS_PER_PAGE)
+        elif self.locality == "measured":
+            g1 = ceil(self.page_fractions[0] * lay.channel_groups - 1e-9)
+            g2 = ceil(self.page_fractions[1] * tok - 1e-9)
         else:
             g1 = ceil(expected_groups_touched(lay.channel_groups, lay.pack, r) - 1e-9)
             g2 = ceil(expected_groups_touched(tok, TOKENS_PER_PAGE, k) - 1e-9) if k < kv_len else tok
@@ -214,13 +226,15 @@ def _layer_gpu_ops(workload):
 
 @lowering("instinfer")
 def lower_instinfer(workload, spec, *, sparf: bool = False, sparf_ratio: float = 1 / 8, sparf_r: int | None = None,
-                    sparf_k: int | None = None, sparf_locality: str = "uniform", include_prefill: bool = True,
+                    sparf_k: int | None = None, sparf_locality: str = "uniform",
+                    sparf_page_fractions: tuple[float, float] | None = None, include_prefill: bool = True,
                     progress=None, **_options) -> Program:
     """Decode (and, by default, the prefill before it) on the GPU + drives. ``sparf=True`` uses SparF."""
     if workload.phase != "decode":
         raise MappingError("the InstInfer lowering maps a decode workload (its prefill is included); got a "
                            f"{workload.phase}", key="workload")
-    sp = SparF(sparf_ratio, sparf_r, sparf_k, sparf_locality) if sparf else None
+    sp = SparF(sparf_ratio, sparf_r, sparf_k, sparf_locality,
+               tuple(sparf_page_fractions) if sparf_page_fractions is not None else None) if sparf else None
     pl = plan(workload, spec, sparf=sp)
     cfg, B = workload.model, workload.batch
     lay, N = pl["layout"], pl["drives"]

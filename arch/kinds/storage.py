@@ -75,7 +75,8 @@ register_kind("NvmeSsd", "A conventional NVMe SSD as a parameter set (FlexGen's 
 
 register_kind("FlexGenCostModel",
               "FlexGen's offloading cost model (Sheng et al. 2023, its experimental/cost_model.py): effective "
-              "bandwidths and FLOP rates of one GPU + CPU + disk host, and its memory capacities.", {
+              "bandwidths and FLOP rates of one GPU + CPU + disk host, and its memory capacities. As in "
+              "FlexGen's code, a GB of bandwidth is 2^30 bytes and a TFLOPS 1e12 FLOP/s.", {
                   "gpu_memory_bytes": count("GPU memory the policy may use"),
                   "cpu_memory_bytes": count("host DRAM the policy may use"),
                   "disk_memory_bytes": count("disk space the policy may use"),

@@ -89,3 +89,11 @@ def test_negative_control_a_wrong_cpu_rate_is_caught(monkeypatch):
     monkeypatch.setattr(fg, "_cpu_rate", lambda hw, gbs, h1: hw.cpu_attention_tflops * fg.T)
     with pytest.raises(AssertionError):
         test_kv_on_cpu_uses_the_corrected_cpu_rate()
+
+
+def test_simulating_a_flexgen_spec_says_what_to_call_instead():
+    import archsim
+    from archsim.base.errors import MappingError
+
+    with pytest.raises(MappingError, match="cost model, evaluated analytically"):
+        archsim.simulate("flexgen_a6000", "opt-13b", prompt=8, tokens=1)

@@ -108,7 +108,7 @@ def test_sparf_error_falls_with_the_ratio_and_is_small_on_peaked_attention():
                 res = cs.sparf_attention(q, head, round(rho * d), round(rho * n / 2))
                 e.append(cs.relative_error(res.out, cs.paged_attention(q, head)))
             errs[kind, rho] = float(np.mean(e))
-    assert errs["peaked", 1 / 8] < 0.01 < errs["random", 1 / 8]
+    assert errs["peaked", 1 / 8] < 0.05 and errs["random", 1 / 8] > 0.5
     assert errs["random", 1 / 2] < errs["random", 1 / 8]
     assert errs["peaked", 1 / 2] <= errs["peaked", 1 / 8]
 
