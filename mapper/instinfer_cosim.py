@@ -162,3 +162,26 @@ def peaked_head(rng: np.random.Generator, kv_len: int, d_head: int, *, sinks: in
 
 def relative_error(approx: np.ndarray, exact: np.ndarray) -> float:
     return float(np.linalg.norm(approx - exact) / np.linalg.norm(exact))
+
+
+def sparf_error_stats(data: str, rho: float, kv_len: int, d_head: int = 128, seeds=range(4)) -> dict[str, float]:
+    """SparF at compression ``rho`` (r = rho d_head, k = rho kv_len / 2) against paged dense attention, averaged
+    over seeded heads of ``data`` ``"random"`` (standard normal q, K, V) or ``"peaked"`` (:func:`peaked_head`):
+    relative L2 error and the shares of channel and token pages read."""
+    if data not in ("random", "peaked"):
+        raise MappingError(f"data = {data!r}; expected 'random' or 'peaked'", key="data")
+    err, cp, tp = [], [], []
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        if data == "peaked":
+            q, k, v = peaked_head(rng, kv_len, d_head)
+        else:
+            q, k, v = rng.standard_normal(d_head), rng.standard_normal((kv_len, d_head)), rng.standard_normal(
+                (kv_len, d_head))
+        head = pack(k, v, page_values=TOKENS_PER_PAGE * d_head)
+        res = sparf_attention(q, head, max(1, round(rho * d_head)), max(1, round(rho * kv_len / 2)))
+        err.append(relative_error(res.out, paged_attention(q, head)))
+        cp.append(res.channel_pages_read / res.channel_pages_total)
+        tp.append(res.token_pages_read / res.token_pages_total)
+    return {"relative_l2_error": float(np.mean(err)), "channel_pages_read_fraction": float(np.mean(cp)),
+            "token_pages_read_fraction": float(np.mean(tp))}

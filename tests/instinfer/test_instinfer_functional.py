@@ -93,24 +93,22 @@ def test_sparf_with_everything_kept_is_dense():
 def test_sparf_error_falls_with_the_ratio_and_is_small_on_peaked_attention():
     """Reported figures (asserted loosely): on random data SparF's error is large at 1/8 (no structure to
     exploit); on peaked attention it is small, and the error grows as the ratio shrinks."""
-    d, n = 128, 1024
-    errs = {}
-    for kind in ("random", "peaked"):
-        for rho in (1 / 2, 1 / 8):
-            e = []
-            for seed in range(3):
-                rng = np.random.default_rng(seed)
-                if kind == "peaked":
-                    q, k, v = cs.peaked_head(rng, n, d)
-                else:
-                    q, k, v = rng.standard_normal(d), rng.standard_normal((n, d)), rng.standard_normal((n, d))
-                head = cs.pack(k, v)
-                res = cs.sparf_attention(q, head, round(rho * d), round(rho * n / 2))
-                e.append(cs.relative_error(res.out, cs.paged_attention(q, head)))
-            errs[kind, rho] = float(np.mean(e))
+    errs = {(kind, rho): cs.sparf_error_stats(kind, rho, 1024, 128, range(3))["relative_l2_error"]
+            for kind in ("random", "peaked") for rho in (1 / 2, 1 / 8)}
     assert errs["peaked", 1 / 8] < 0.05 and errs["random", 1 / 8] > 0.5
     assert errs["random", 1 / 2] < errs["random", 1 / 8]
     assert errs["peaked", 1 / 2] <= errs["peaked", 1 / 8]
+
+
+def test_sparf_error_stats_reads_each_head_densely_and_sparsely():
+    """At rho = 1 (r = d_head, k = kv_len / 2) step 1 reads every channel page and the error is below rho = 1/8's;
+    rho = 1/128 keeps one channel: one channel group of the 16."""
+    full = cs.sparf_error_stats("random", 1.0, 256, 128, range(2))
+    eighth = cs.sparf_error_stats("random", 1 / 8, 256, 128, range(2))
+    assert full["channel_pages_read_fraction"] == 1.0
+    assert full["relative_l2_error"] < eighth["relative_l2_error"]
+    one = cs.sparf_error_stats("random", 1 / 128, 256, 128, range(2))
+    assert one["channel_pages_read_fraction"] == 1 / 16
 
 
 def test_bad_shapes_are_refused():

@@ -118,13 +118,8 @@ class Runs:
 def measured_fractions(quick: bool) -> tuple[float, float]:
     """Shares of channel pages and token pages the functional SparF (ratio 1/8) reads on synthetic peaked
     attention (seeded; kv_len 2048): the ``measured`` locality between the uniform and clustered bounds."""
-    cp, tp = [], []
-    for seed in range(2 if quick else 8):
-        q, k, v = cs.peaked_head(np.random.default_rng(seed), 2048, 128)
-        r_ = cs.sparf_attention(q, cs.pack(k, v), 16, 128)
-        cp.append(r_.channel_pages_read / r_.channel_pages_total)
-        tp.append(r_.token_pages_read / r_.token_pages_total)
-    return float(np.mean(cp)), float(np.mean(tp))
+    st = cs.sparf_error_stats("peaked", 1 / 8, 2048, 128, range(2 if quick else 8))
+    return st["channel_pages_read_fraction"], st["token_pages_read_fraction"]
 
 
 def _tok(x) -> float:
@@ -219,26 +214,11 @@ def table3(runs: Runs, model: str, batch: int) -> pd.DataFrame:
 
 def sparf_error(quick: bool) -> pd.DataFrame:
     """SparF vs dense attention (paged functional path) on random and peaked attention, seeded."""
-    d, n = 128, 1024 if quick else 2048
-    rows = []
-    for kind in ("random", "peaked"):
-        for rho in (1 / 2, 1 / 4, 1 / 8, 1 / 16):
-            err, cp, tp = [], [], []
-            for seed in range(2 if quick else 8):
-                rng = np.random.default_rng(seed)
-                if kind == "peaked":
-                    q, k, v = cs.peaked_head(rng, n, d)
-                else:
-                    q, k, v = rng.standard_normal(d), rng.standard_normal((n, d)), rng.standard_normal((n, d))
-                head = cs.pack(k, v)
-                r_ = cs.sparf_attention(q, head, max(1, round(rho * d)), max(1, round(rho * n / 2)))
-                err.append(cs.relative_error(r_.out, cs.paged_attention(q, head)))
-                cp.append(r_.channel_pages_read / r_.channel_pages_total)
-                tp.append(r_.token_pages_read / r_.token_pages_total)
-            rows.append({"data": kind, "compression_ratio": rho, "kv_len": n, "relative_l2_error": float(np.mean(err)),
-                         "channel_pages_read_fraction": float(np.mean(cp)),
-                         "token_pages_read_fraction": float(np.mean(tp))})
-    return pd.DataFrame(rows)
+    n = 1024 if quick else 2048
+    seeds = range(2 if quick else 8)
+    return pd.DataFrame([{"data": kind, "compression_ratio": rho, "kv_len": n,
+                          **cs.sparf_error_stats(kind, rho, n, 128, seeds)}
+                         for kind in ("random", "peaked") for rho in (1 / 2, 1 / 4, 1 / 8, 1 / 16)])
 
 
 def _figure(df: pd.DataFrame):
