@@ -175,6 +175,10 @@ def plan(workload, spec, *, sparf: SparF | None = None) -> dict:
         raise MappingError(f"the partial KV pages of {cfg.name} (batch {B}) need {dram_need:,} bytes of drive DRAM "
                            f"per drive; a drive has {p['dram_bytes']:,}", file=spec.file,
                            key=f"components.{csd.path}.dram_bytes")
+    if p["accumulator_entries"] < cfg.d_head:
+        raise MappingError(f"the attention engine keeps one output row of d_head = {cfg.d_head} accumulators per "
+                           f"(sequence, head) in flight; it has {p['accumulator_entries']}", file=spec.file,
+                           key=f"components.{csd.path}.accumulator_entries")
     weights, _ = weights_and_kv_bytes_cheap(cfg)
     if weights > gpu["memory_bytes"]:
         raise MappingError(f"the weights of {cfg.name} ({weights:,.0f} bytes) do not fit the GPU's "

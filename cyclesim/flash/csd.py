@@ -43,6 +43,7 @@ class DriveTiming:
     pcie: PcieLink
     engine: AttentionEngine
     p2p_latency_ps: int = 0
+    dram_bytes_per_s: float = 0.0   # drive DRAM: new K/V is buffered there and programmed from there
 
     @classmethod
     def from_params(cls, p: dict[str, Any], p2p_latency_ns: float = 0.0) -> "DriveTiming":
@@ -52,7 +53,7 @@ class DriveTiming:
                    AttentionEngine(p["engine_freq_mhz"], p["dot_product_lanes"], p["softmax_lanes"],
                                    p.get("engine_pipeline_cycles", 0), p["filter_gb_per_s"] * 1e9,
                                    p.get("engine_energy_pj_per_mac", 0.0)),
-                   ps(p2p_latency_ns * 1e-9))
+                   ps(p2p_latency_ns * 1e-9), p.get("dram_bw_gb_per_s", 0.0) * 1e9)
 
     # -- attention -------------------------------------------------------------------------------------------
     def phase(self, n_pages: int, *, filtered: bool = False, tokens_per_page: int = 16) -> dict[str, int]:
@@ -92,7 +93,11 @@ class DriveTiming:
 
     # -- writes and transfers ---------------------------------------------------------------------------------
     def program_ps(self, n_pages: int) -> int:
-        return striped_ps(self.flash, n_pages, "program")
+        """Striped programs of ``n_pages`` pages whose data streams out of drive DRAM (the slower of the two)."""
+        t = striped_ps(self.flash, n_pages, "program")
+        if self.dram_bytes_per_s and n_pages:
+            t = max(t, ps(n_pages * self.flash.page_bytes / self.dram_bytes_per_s) + self.flash.prog_ps)
+        return t
 
     def p2p_ps(self, nbytes: int) -> int:
         if nbytes <= 0:

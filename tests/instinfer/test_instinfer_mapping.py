@@ -131,3 +131,20 @@ def test_bad_requests_are_refused():
     with pytest.raises(MappingError, match="pairs cannot be split"):
         small = workloads.get_model("opt-13b").scaled(n_heads=8, d_model=1024)
         compile_(workloads.model(small).decode(prompt=8, tokens=1), arch.load("instinfer_20drives"))
+
+
+def test_drive_dram_bandwidth_can_bound_the_programs():
+    from archsim.cyclesim.flash.csd import DriveTiming
+
+    p = dict(arch.load("instinfer").component("csd").params)
+    fast = DriveTiming.from_params(p)
+    slow = DriveTiming.from_params({**p, "dram_bw_gb_per_s": 0.1})
+    n = 6400
+    assert fast.program_ps(n) < slow.program_ps(n)
+    # 64 dies at 4 KB per 185 us program 1.42 GB/s; 0.1 GB/s of DRAM sets the pace instead
+    assert slow.program_ps(n) == pytest.approx(n * 4096 / 0.1e9 * 1e12 + slow.flash.prog_ps, abs=1)
+
+
+def test_too_few_accumulators_are_refused():
+    with pytest.raises(MappingError, match="accumulators"):
+        compile_(_work(), arch.load("instinfer", set={"csd.accumulator_entries": 64}))
