@@ -3,10 +3,13 @@ and peer-to-peer transfers over the drive's PCIe link. Closed forms on top of :m
 
 An attention *phase* reads ``n`` striped pages; each page, once out of its channel (and, for SparF, through the
 per-channel token/channel filter), enters the attention engine, which takes ``e`` for a page (its fp16 values
-over the dot-product lanes plus its tokens over the softmax lanes) and serves pages in arrival order. The phase
-ends when the engine finishes the last page: ``max(flash_end + e, first_arrival + n e) + pipeline``, which is the
-exact FIFO finish whenever the engine keeps up with the arrivals or is saturated from the first page on (tests
-check it against the event model). SparF's phases run one after the other: the second needs the first's top-k.
+over the dot-product lanes plus its tokens over the softmax lanes) and serves pages in arrival order. The
+channels run in lockstep, so the ``g`` fullest channels deliver their last pages together, and the phase ends
+when the engine finishes the last page: ``max(flash_end + g e, first_arrival + n e) + pipeline``. That is the
+exact FIFO finish when the engine drains each group of simultaneous pages before the next arrives, or is
+saturated from the first page on (tests check both against the event model); between the two it is a lower
+bound. The SparF filter stage is folded in the same way. SparF's phases run one after the other: the second
+needs the first's top-k.
 """
 
 from __future__ import annotations
@@ -71,7 +74,9 @@ class DriveTiming:
             flash_end = max(flash_end + filt, first + per_channel * filt)
             first += filt
         e = self.engine.page_ps(f.page_bytes, tokens_per_page)
-        end = max(flash_end + e, first + n_pages * e) + self.engine.cycles_ps(self.engine.pipeline_cycles)
+        # the fullest channels deliver their last pages at the same instant: the engine takes them in turn
+        last_group = n_pages % f.channels or f.channels
+        end = max(flash_end + last_group * e, first + n_pages * e) + self.engine.cycles_ps(self.engine.pipeline_cycles)
         return {"end_ps": end, "array_ps": n_pages * f.read_ps // f.planes if f.planes else 0,
                 "bus_ps": n_pages * f.xfer_ps, "engine_ps": n_pages * e,
                 "filter_ps": n_pages * filt}

@@ -188,3 +188,41 @@ def test_bad_addresses_are_refused():
         PcieLink("gen9", 4)
     with pytest.raises(SimulationError, match="t_read_us"):
         FlashConfig(t_read_us=0)
+
+
+def _event_phase(timing, n):
+    """The attention phase by events: striped reads on the flash event model; each page, when out of its
+    channel, enters the engine (a FIFO server of one page per ``e``)."""
+    from archsim.cyclesim.kernel import Resource
+
+    f = timing.flash
+    e = timing.engine.page_ps(f.page_bytes, 16)
+    sim = new_simulator()
+    drive = FlashDrive(sim, f)
+    engine = Resource("engine")
+    ends = []
+
+    def arrived(op):
+        for _ in op.planes:
+            ends.append(engine.reserve(sim.now, e) + e)
+
+    from archsim.cyclesim.flash.device import striped_ops
+
+    for c, w, planes in striped_ops(f, n):
+        drive.submit("read", c, w, planes, callback=arrived)
+    sim.run()
+    return max(ends) + timing.engine.cycles_ps(timing.engine.pipeline_cycles)
+
+
+@pytest.mark.parametrize("lanes", [1140, 16, 1])
+def test_attention_phase_closed_form_equals_flash_events_into_the_engine(lanes):
+    """With the shipped engine and a 16-lane one (both keep up with the flash) and a 1-lane one (saturated from
+    its first page) the closed form of an attention phase equals the event model feeding a FIFO engine."""
+    from archsim import arch
+    from archsim.cyclesim.flash.csd import DriveTiming
+
+    p = dict(arch.load("instinfer").component("csd").params)
+    p.update(channels=2, ways=3, dot_product_lanes=lanes)
+    t = DriveTiming.from_params(p)
+    for n in (1, 7, 48, 301):
+        assert t.phase(n)["end_ps"] == _event_phase(t, n), n
