@@ -161,7 +161,8 @@ def _jsonable(x):
 def simulate(spec, workload, *, mode: str = "burst", trace: bool = False,
              progress: Callable[[int, int], None] | None = None, set: dict | None = None,  # noqa: A002
              prompt: int = 64, tokens: int | None = None, batch: int = 1, phase: str = "decode",
-             map_progress: Callable[[int, int, str], None] | None = None, limits=None, **options) -> Result:
+             map_progress: Callable[[int, int, str], None] | None = None, limits=None, block_reuse: bool = True,
+             **options) -> Result:
     """Map and simulate in one call.
 
     ``spec`` is an :class:`archsim.arch.ArchSpec`, a shipped name or a YAML path; ``workload`` a
@@ -178,7 +179,7 @@ def simulate(spec, workload, *, mode: str = "burst", trace: bool = False,
     if isinstance(workload, str):
         workload = globals()["workload"](workload, phase=phase, prompt=prompt, tokens=tokens, batch=batch)
     program = mapper.compile(workload, spec, limits=limits, progress=map_progress, **options)
-    sim = run(program, spec, mode=mode, trace=trace, progress=progress)
+    sim = run(program, spec, mode=mode, trace=trace, progress=progress, block_reuse=block_reuse)
     energy_pj = sum(v.get("dynamic_pj", 0.0) + v.get("static_pj", 0.0) for v in sim.energy_pj.values())
     return Result(arch=spec.name, workload=workload_info(workload), mode=mode, clock=sim.reference_clock,
                   clock_mhz=sim.clocks_mhz[sim.reference_clock], cycles=sim.cycles, seconds=sim.seconds,

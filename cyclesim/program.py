@@ -31,6 +31,7 @@ class Block:
     commands: list[Command]
     key: Hashable | None = None
     label: str = ""
+    offsets: dict[str, Any] | None = None   # per stateful engine: this block's translation (see the module doc)
 
     def add(self, engine: str, op: str, work: dict[str, Any], deps: Iterable[int] = (), label: str = "") -> int:
         """Append a command; returns its index for use in later ``deps``."""

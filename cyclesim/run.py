@@ -3,15 +3,21 @@
 Each program engine becomes a component that serves its ready commands one at a time, in the order they
 became ready; a command becomes ready when all its dependencies have finished. Blocks are separated by
 barriers. In ``burst`` mode a block whose ``key`` was already simulated is not simulated again: its duration,
-counters, busy time and energy are replayed from the first run (engine models are stateless and every engine
-is idle at a barrier, so the state is identical). ``command`` mode simulates every block; the two agree
-exactly (tests check it). A block whose commands form a chain (each waits for the one before) runs them back
+counters, busy time and energy are replayed from the first run (stateless engines are idle at a barrier, so the
+state is identical). A *stateful* engine (a DRAM, whose open rows and refresh schedule carry over) takes part
+when it can key its state at the block's start (:meth:`~archsim.cyclesim.engines.EngineModel.memo_key`): the
+memo key is then (block key, the start tick modulo every clock's period, each stateful engine's state key), and
+a hit also applies each stateful engine's recorded effect (:mod:`archsim.cyclesim.dram.segmemo` says why that
+is exact). The memo holds at most ``MEMO_LIMIT`` entries (cleared when full; only speed changes) and its size is
+reported in the result's ``extra["blocks.memo"]``. ``command`` mode simulates every block; the two agree
+exactly (tests check it), as does ``block_reuse=False``. A block whose commands form a chain (each waits for the one before) runs them back
 to back without the event queue, at the start times the events would give.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from math import lcm
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +28,7 @@ from archsim.cyclesim.kernel import Component, Simulator
 from archsim.cyclesim.program import Block, Program
 
 MODES = ("command", "burst")
+MEMO_LIMIT = 50_000  # block entries per run; cleared when full (results stay exact, only speed changes)
 
 
 class EngineRunner(Component):
@@ -161,8 +168,10 @@ class SimResult:
         return -(-self.ticks // tpc)
 
 
-def run(program: Program, spec, *, mode: str = "burst", trace: bool = False, progress=None) -> SimResult:
-    """Simulate ``program`` on ``spec``. ``progress(done_blocks, total_blocks)`` is called now and then."""
+def run(program: Program, spec, *, mode: str = "burst", trace: bool = False, progress=None,
+        block_reuse: bool = True) -> SimResult:
+    """Simulate ``program`` on ``spec``. ``progress(done_blocks, total_blocks)`` is called now and then.
+    ``block_reuse=False`` simulates every block in burst mode too (for testing: the results do not change)."""
     if mode not in MODES:
         raise SimulationError(f"unknown mode {mode!r}; expected one of: {', '.join(MODES)}")
     if isinstance(program.blocks, list):
@@ -175,9 +184,12 @@ def run(program: Program, spec, *, mode: str = "burst", trace: bool = False, pro
     sim = Simulator(timebase, trace=trace)
     runners = {name: EngineRunner(sim, name, m, name, None) for name, m in models.items()}
     memo: dict[Any, tuple] = {}
-    simulated = reused = 0
+    simulated = reused = clears = 0
     total = program.meta.get("blocks") or (len(program.blocks) if isinstance(program.blocks, list) else 0)
-    stateful = any(m.stateful for m in models.values())  # their cost depends on history: never replay blocks
+    stateful = {name: m for name, m in models.items() if m.stateful}  # their cost depends on history
+    period = 1
+    for r in runners.values():
+        period = lcm(period, r.clock.ticks_per_cycle)
     for m in models.values():
         m.mode = mode
     n_commands = 0
@@ -189,12 +201,25 @@ def run(program: Program, spec, *, mode: str = "burst", trace: bool = False, pro
         if not block.commands:
             continue
         n_commands += len(block.commands)
-        use_memo = mode == "burst" and block.key is not None and not stateful
-        hit = memo.get(block.key) if use_memo else None
+        mkey = refs = None
+        offsets = block.offsets or {}
+        if mode == "burst" and block_reuse and block.key is not None:
+            if not stateful:
+                mkey = block.key
+            elif sim.tracer is None:     # a reused block's spans would carry the first one's labels
+                got = _state_key(sim, runners, stateful, offsets)
+                if got is not None:
+                    mkey = (block.key, sim.now % period, got[0])
+                    refs = got[1]
+        hit = memo.get(mkey) if mkey is not None else None
         if hit is not None:
-            _replay(sim, runners, hit)
+            delta, effects = hit
+            for name, effect in effects.items():
+                stateful[name].memo_apply(effect, refs[name], offsets.get(name))
+            _replay(sim, runners, delta)
             reused += 1
             continue
+        snaps = {n: m.memo_begin() for n, m in stateful.items()} if mkey is not None and stateful else None
         before = _snapshot(sim, runners)
         start = sim.now
         if _is_chain(block.commands):
@@ -214,8 +239,18 @@ def run(program: Program, spec, *, mode: str = "burst", trace: bool = False, pro
                 raise SimulationError(f"block {block.label!r}: {br.left} commands never became ready "
                                       f"(a dependency cycle?)")
         simulated += 1
-        if use_memo:
-            memo[block.key] = _delta(sim, runners, before, start)
+        if mkey is not None:
+            effects = {}
+            for name, m in stateful.items():
+                effects[name] = m.memo_end(snaps[name], refs[name], offsets.get(name))
+                if effects[name] is None:
+                    effects = None
+                    break
+            if effects is not None:
+                if len(memo) >= MEMO_LIMIT:
+                    memo.clear()
+                    clears += 1
+                memo[mkey] = (_delta(sim, runners, before, start), effects)
     if progress is not None:
         progress(bi + 1 if total == 0 else total, total or bi + 1)
     for name, m in models.items():
@@ -240,7 +275,21 @@ def run(program: Program, spec, *, mode: str = "burst", trace: bool = False, pro
                      components=components, energy_pj=sim.ledger.per_component(), blocks_simulated=simulated,
                      blocks_reused=reused, commands=n_commands,
                      trace=sim.tracer.to_dict() if sim.tracer else None,
-                     extra={k: v for name, m in models.items() for k, v in m.report().items()})
+                     extra={**{k: v for name, m in models.items() for k, v in m.report().items()},
+                            "blocks.memo": f"{len(memo):,} entries (limit {MEMO_LIMIT:,}, cleared {clears}x)"})
+
+
+def _state_key(sim, runners, stateful, offsets):
+    """The stateful models' keys of their state at the block's start, and the cycles they are relative to."""
+    keys, refs = [], {}
+    for name, m in stateful.items():
+        tpc = runners[name].clock.ticks_per_cycle
+        got = m.memo_key(-(-sim.now // tpc), offsets.get(name))
+        if got is None:
+            return None
+        keys.append(got[0])
+        refs[name] = got[1]
+    return tuple(keys), refs
 
 
 def _snapshot(sim: Simulator, runners: dict[str, EngineRunner]):

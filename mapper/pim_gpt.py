@@ -99,6 +99,24 @@ def _v_append_tile(banks: int, col: int) -> DramBlock:
     return DramBlock([wr_sbk(b, 0, col, 1) for b in range(banks)], row_base=0)
 
 
+class _LazyProgramWork(dict):
+    """The work of a position-dependent DRAM command: ``{"recurring": ..., "program": ...}`` with the program built
+    on first use, so a block the simulator reuses (:meth:`PimGptMapper.token_blocks`) never builds it."""
+
+    __slots__ = ("_build",)
+
+    def __init__(self, build, recurring: bool):
+        super().__init__(recurring=recurring)
+        self._build = build
+
+    def __missing__(self, key):
+        if key != "program" or self._build is None:
+            raise KeyError(key)
+        program = self["program"] = self._build()
+        self._build = None
+        return program
+
+
 class PimGptMapper:
     """Builds the per-token command chain for one (model, spec) pair."""
 
@@ -110,6 +128,7 @@ class PimGptMapper:
         self.geo = self.layout.geometry
         self._vmm_cache: dict[str, list] = {}
         self._chain: list | None = None
+        self._segments: list | None = None
 
     # -- DRAM programs --------------------------------------------------------------------------------------
     def _broadcast(self, items: list) -> list[list]:
@@ -223,6 +242,68 @@ class PimGptMapper:
             cmds.append(step)
         return Block(cmds, None, f"token{index}")
 
+    def token_blocks(self, position: int) -> list[Block]:
+        """The token at ``position`` as consecutive blocks: the same chain as :meth:`token_block`, cut where a
+        barrier changes no timing (after a chain's command the next one waits for it anyway).
+
+        * the embedding and layer 0's QKV projection: keyed without the position (the embedding reads channel 0
+          only, so the block ends the channels' symmetry; the DRAM then records every channel's effect);
+        * per layer ``L``, the attention (scores, softmax, context, partial sums): keyed by the position;
+        * per layer ``L``, the rest of layer ``L`` and the QKV projection of layer ``L + 1`` (or, after the last
+          layer, the final norm and the LM head): keyed without the position, which they do not depend on.
+
+        ``offsets["pim"]`` is layer ``L``'s first row: layer ``L``'s programs are layer 0's with every row moved by
+        it (every layer has the same rows in the same order), so blocks of equal key issue the same commands up to
+        that translation and the simulator may reuse one's effect for another that starts from an equal DRAM state
+        (:mod:`archsim.cyclesim.dram.segmemo`)."""
+        kv = position + 1
+        blocks = []
+        for key, offsets, label, steps in self._token_segments():
+            cmds = []
+            for step in steps:
+                if type(step) is not Command:
+                    engine, op, lab, deps, make = step
+                    step = Command(engine, op, make(position, kv), deps, lab)
+                cmds.append(step)
+            if key is not None and key[1]:
+                key = (key[0], position)
+            blocks.append(Block(cmds, key, f"{label}@{position}", offsets))
+        return blocks
+
+    def _token_segments(self) -> list:
+        """``(key, offsets, label, steps)`` per block of :meth:`token_blocks` (``key[1]``: keyed by the position),
+        the chain's steps re-based so that each block's first step depends on nothing (built once)."""
+        if self._segments is not None:
+            return self._segments
+        chain = self._steps()
+        L = self.config.n_layers
+        head = 2                                # embedding read + add
+        pre, att = 4, 4                         # ln1, qkv, reduce, bias | scores, softmax, context, reduce
+        first = {"pim": self.layout.matrices["L0.qkv"].tiles[0].row_base}
+        cuts = [(0, head + pre, ("pim_gpt.embedding_and_first_qkv", False), first, "embedding+L0.qkv")]
+        for layer in range(L):
+            lo = head + layer * CHAIN_PER_LAYER + pre
+            anchor = {"pim": self.layout.matrices[f"L{layer}.qkv"].tiles[0].row_base}
+            cuts.append((lo, lo + att, ("pim_gpt.attention", True), anchor, f"L{layer}.attention"))
+            if layer + 1 < L:
+                cuts.append((lo + att, lo + CHAIN_PER_LAYER, ("pim_gpt.between_layers", False), anchor,
+                             f"L{layer}.rest+L{layer + 1}.qkv"))
+            else:
+                cuts.append((lo + att, len(chain), ("pim_gpt.last_layer_and_head", False), anchor,
+                             f"L{layer}.rest+head"))
+        segments = []
+        for lo, hi, key, offsets, label in cuts:
+            steps = []
+            for j, step in enumerate(chain[lo:hi]):
+                deps = (j - 1,) if j else ()
+                if type(step) is Command:
+                    steps.append(Command(step.engine, step.op, step.work, deps, step.label))
+                else:
+                    steps.append(step[:3] + (deps,) + step[4:])
+            segments.append((key, offsets, label, steps))
+        self._segments = segments
+        return segments
+
     def _steps(self) -> list:
         """The per-token chain, built once: a :class:`Command` where nothing depends on the position (shared by
         every token's block; commands are plain data the simulator only reads), else ``(engine, op, label,
@@ -240,7 +321,8 @@ class PimGptMapper:
 
         def pim(program, label, recurring=False):
             if callable(program):
-                add("pim", "dram", label, lambda pos, kv: {"program": program(pos, kv), "recurring": recurring})
+                add("pim", "dram", label,
+                    lambda pos, kv: _LazyProgramWork(lambda: program(pos, kv), recurring))
             else:
                 add("pim", "dram", label, {"program": program, "recurring": recurring})
 
@@ -305,11 +387,11 @@ def lower_pim_gpt(workload, spec, *, include_prompt: bool = False, reserve_posit
 
     def blocks():
         for pos in todo:
-            yield mapper.token_block(pos, pos)
+            yield from mapper.token_blocks(pos)
 
     lay = mapper.layout
     return Program(engines={"pim": comps["GDDR6_AiM"], "asic": comps["PimAsic"]}, blocks=blocks(),
-                   meta={"reference_clock": "pim", "blocks": len(todo),
+                   meta={"reference_clock": "pim", "blocks": len(todo) * (2 * config.n_layers + 1),
                          "report": {"tokens": len(todo), "dram_rows_used_per_bank": lay.rows_used,
                                     "dram_bytes_used": lay.bytes_used}})
 

@@ -97,6 +97,7 @@ class CompiledRules:
             self.upd.append(ups)
             self.earl.append(earls)
             self.gap.append(gaps)
+        self.apply_upd = [[_update_function(u) for u in row] for row in self.upd]
         self.win_pre = [[w for w in self.windows if ci in w[0]] for ci in range(n)]
         self.win_fol = [[(k, w[2], w[3]) for k, w in enumerate(self.windows) if ci in w[1]] for ci in range(n)]
         self.max_window = max([w[3] for w in self.windows], default=0)
@@ -129,6 +130,35 @@ class CompiledRules:
 SCOPE_LEVEL = {"channel": 0, "bankgroup": 1, "bank": 2}
 
 
+def _update_function(groups):
+    """``f(nxt, t)`` raising ``nxt[i]`` to ``t + latency`` for every ``(latency, (i, ...))`` of ``groups``: the
+    same updates as a loop over the table, written out as straight-line code (CPython runs it about twice as
+    fast; this is the hot path of command mode). Generated from the compiled table, so the table stays the only
+    source of timing."""
+    if groups is None:
+        return None
+    f = _UPDATE_FUNCTIONS.get(groups)
+    if f is not None:
+        return f
+    lines = ["def f(nxt, t):"]
+    for lat, slots in groups:
+        lines.append(f"    v = t + {int(lat)}")
+        for i in slots:
+            lines.append(f"    if nxt[{int(i)}] < v: nxt[{int(i)}] = v")
+    if len(lines) == 1:
+        lines.append("    pass")
+    scope: dict = {}
+    exec(compile("\n".join(lines), "<dram rule updates>", "exec"), scope)  # noqa: S102 - integers from the table
+    if len(_UPDATE_FUNCTIONS) > 20_000:
+        _UPDATE_FUNCTIONS.clear()
+    f = _UPDATE_FUNCTIONS[groups] = scope["f"]
+    return f
+
+
+#: generated update functions by their table (DRAM systems of one configuration share them: sweeps, tests)
+_UPDATE_FUNCTIONS: dict = {}
+
+
 class ChannelState:
     """Timing and row-buffer state of one channel plus its command counters and (optional) command trace.
 
@@ -137,7 +167,7 @@ class ChannelState:
     """
 
     __slots__ = ("rules", "ch", "nxt", "last", "hist", "open_row", "n_open", "all_row", "mode", "counts",
-                 "done", "open_since", "open_cycles", "trace", "banks", "b1", "upd", "earl", "win_fol", "special",
+                 "done", "open_since", "open_cycles", "trace", "banks", "b1", "apply_upd", "earl", "win_fol", "special",
                  "done_cycles", "bus_gap")
 
     def __init__(self, rules: CompiledRules, ch: int, start: int = 0):
@@ -145,7 +175,7 @@ class ChannelState:
         self.ch = ch
         self.banks = rules.banks
         self.b1 = rules.banks + 1
-        self.upd, self.earl, self.win_fol = rules.upd, rules.earl, rules.win_fol
+        self.apply_upd, self.earl, self.win_fol = rules.apply_upd, rules.earl, rules.win_fol
         self.done_cycles, self.bus_gap = rules.done, rules.bus_gap
         self.special = [bool(rules.win_pre[c]) or rules.effect[c] != EFF_NONE or rules.sets_mode[c] >= 0
                         for c in range(len(rules.names))]
@@ -178,12 +208,7 @@ class ChannelState:
 
     def issue(self, ci: int, bank: int, row: int, col: int, t: int) -> None:
         """Apply command ``ci`` issued at cycle ``t``: timing, row state, mode, counters, trace."""
-        nxt = self.nxt
-        for lat, slots in self.upd[ci][bank + 1]:
-            v = t + lat
-            for i in slots:
-                if nxt[i] < v:
-                    nxt[i] = v
+        self.apply_upd[ci][bank + 1](self.nxt, t)
         self.last = t
         if self.special[ci]:
             self._special(ci, bank, row, t)
@@ -219,12 +244,7 @@ class ChannelState:
         a list of ``n`` columns. Returns the cycle of the last command.
         """
         t_last = t0 + (n - 1) * gap
-        nxt = self.nxt
-        for lat, slots in self.upd[ci][bank + 1]:
-            v = t_last + lat
-            for i in slots:
-                if nxt[i] < v:
-                    nxt[i] = v
+        self.apply_upd[ci][bank + 1](self.nxt, t_last)
         self.last = t_last
         self.counts[ci * self.b1 + bank + 1] += n
         d = t_last + self.done_cycles[ci]

@@ -44,7 +44,9 @@ application of its composite, whatever the repeat count.
 
 from __future__ import annotations
 
+from itertools import compress
 from itertools import repeat as _repeat
+from operator import ne, sub
 
 from archsim.cyclesim.dram.controller import S_BLOCK, S_BLOCK_END, S_CMD, S_END, S_REPEAT, S_SYNC, ChannelController
 from archsim.cyclesim.dram.program import DramBlock
@@ -349,19 +351,21 @@ class ChannelEngine(Component):
         st = ctl.st
         e = _Entry()
         e.last_rel = st.last - base if st.last != last0 else None
-        runs, run = [], None
-        for i, (v, v0) in enumerate(zip(st.nxt, nxt0)):
-            if v != v0:
-                if run is not None and run[1] == i:
-                    run[1] = i + 1
-                    run[2].append(v - base)
-                else:
-                    run = [i, i + 1, [v - base]]
-                    runs.append(run)
-        e.nxt_runs = tuple((a, b, tuple(rel)) for a, b, rel in runs)
+        nxt = st.nxt
+        idx = list(compress(range(len(nxt)), map(ne, nxt, nxt0)))   # the slots this block changed, in runs
+        if idx:
+            cuts = [k for k in range(1, len(idx)) if idx[k] != idx[k - 1] + 1]
+            lo = [0] + cuts
+            hi = cuts + [len(idx)]
+            minus = (-base).__add__
+            e.nxt_runs = tuple((idx[a], idx[b - 1] + 1, tuple(map(minus, nxt[idx[a]:idx[b - 1] + 1])))
+                               for a, b in zip(lo, hi))
+        else:
+            e.nxt_runs = ()
         # window histories hold issue cycles; those at or after base were appended by this block
         e.hist = tuple(tuple(x - base for x in h if x >= base) for h in st.hist) if any(st.hist) else ()
-        e.counts = tuple((i, v - v0) for i, (v, v0) in enumerate(zip(st.counts, counts0)) if v != v0)
+        d = list(map(sub, st.counts, counts0))
+        e.counts = tuple(zip(compress(range(len(d)), d), compress(d, d)))
         e.rows = tuple([-1 if r < 0 else (r - base_row if r - base_row in rel_rows else -2) for r in st.open_row])
         e.rows_same = e.rows[0] if e.rows.count(e.rows[0]) == len(e.rows) else None
         e.exact_next = -2 not in e.rows
@@ -441,8 +445,9 @@ class ChannelEngine(Component):
         st = ctl.st
         # each recorded slot ends at base + its offset exactly (see the module docstring)
         nxt = st.nxt
+        add_base = base.__add__
         for a, b, rel in e.nxt_runs:
-            nxt[a:b] = [base + r for r in rel]
+            nxt[a:b] = map(add_base, rel)
         if e.hist:
             for k, new in enumerate(e.hist):
                 if new:

@@ -28,6 +28,7 @@ from archsim.cyclesim.dram.engine import ChannelEngine
 from archsim.cyclesim.dram.program import (OP_SYNC, OP_WR, AddressMapping, DramBlock, DramRepeat, as_channel_lists,
                                    validate_instr)
 from archsim.cyclesim.dram.runmemo import RunMemo
+from archsim.cyclesim.dram.segmemo import SegmentMemo
 from archsim.cyclesim.dram.symmetry import Shadow, sync_prefix
 from archsim.cyclesim.kernel import Simulator
 
@@ -183,6 +184,7 @@ class DramSystem:
         self.memo_hits = self.memo_misses = self.tile_steps = 0
         self._shadow: Shadow | None = None      # channels 1.. replicate channel 0 while set
         self.run_memo = RunMemo(self)            # whole recurring runs (burst mode)
+        self.segments = SegmentMemo(self)        # blocks of runs the program runner reuses (burst mode)
         self._active: list[ChannelEngine] = []
         self._waiting: list[ChannelEngine] = []
         self._done: list[ChannelEngine] = []

@@ -67,6 +67,26 @@ class EngineModel:
         """Extra figures for the result (e.g. a DRAM row-hit rate)."""
         return {}
 
+    # -- block reuse for stateful models (burst mode; see archsim.cyclesim.run) ------------------------------
+    def memo_key(self, start_cycle: int, offset: Any) -> tuple[Any, int] | None:
+        """Stateful models: ``(key, ref)`` of the state that can affect a block whose commands start at or after
+        ``start_cycle`` (``offset``: the block's translation for this engine, e.g. an anchor row), ``ref`` being
+        the cycle the key is relative to; None if the state cannot be keyed (then the block is simulated)."""
+        return None
+
+    def memo_begin(self) -> Any:
+        """Before simulating a keyed block: what :meth:`memo_end` needs."""
+        return None
+
+    def memo_end(self, snapshot: Any, ref: int, offset: Any) -> Any:
+        """After simulating a keyed block: its effect on the model's state relative to ``ref`` (None: do not
+        reuse it)."""
+        return None
+
+    def memo_apply(self, effect: Any, ref: int, offset: Any) -> None:
+        """Apply an effect recorded by :meth:`memo_end` at another ``ref`` with an equal key."""
+        raise NotImplementedError
+
     def unsupported(self, op: str) -> SimulationError:
         return SimulationError(f"engine {self.name!r} ({self.impl}) cannot execute op {op!r}")
 

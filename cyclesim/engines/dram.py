@@ -41,6 +41,26 @@ class DramEngineModel(EngineModel):
         self.last_end = end
         return end - start_cycle, 0.0, {}
 
+    # -- block reuse (archsim.cyclesim.dram.segmemo): offset = the block's anchor row --------------------------
+    def memo_key(self, start_cycle, offset):
+        return self.system.segments.key(start_cycle, offset or 0)
+
+    def memo_begin(self):
+        return self.system.segments.begin(), self.last_end
+
+    def memo_end(self, snapshot, ref, offset):
+        snap, last0 = snapshot
+        e = self.system.segments.end(snap, ref, offset or 0)
+        if e is None:
+            return None
+        return e, (self.last_end - ref if self.last_end != last0 else None)
+
+    def memo_apply(self, effect, ref, offset):
+        e, last_rel = effect
+        self.system.segments.apply(e, ref, offset or 0)
+        if last_rel is not None:
+            self.last_end = ref + last_rel
+
     def finish(self, end_cycle: int) -> dict[str, float]:
         if self._system is None:
             return {}
