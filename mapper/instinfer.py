@@ -6,8 +6,9 @@ token-indexed copy of K and of V; a channel-indexed copy of K packs ``n_channels
 split across the drives; within a drive a head's pages are striped over channels, ways and planes
 (:func:`archsim.cyclesim.flash.device.striped_ops`), so its reads proceed in parallel.
 
-Per decode step and layer: the GPU runs the norm and QKV projection; each drive receives its q, k, v over PCIe
-peer-to-peer, runs decode attention from flash (dense: every token page of K and V; SparF: the channel-indexed
+Per decode step and layer: the GPU runs the norm and QKV projection; the q, k, v of all drives leave the GPU
+over its own PCIe link (the spec's ``Link``, shared by every drive) and each drive receives its share over its
+x4 link (peer-to-peer), runs decode attention from flash (dense: every token page of K and V; SparF: the channel-indexed
 pages of the top-r channels of |q|, then the token pages holding the top-k tokens), returns its output, and
 programs the pages the new token completed (a token page every 16 tokens, a channel page every
 ``page_values / n`` tokens; partial pages wait in drive DRAM). The GPU then runs the output projection and the
@@ -144,6 +145,11 @@ def _gpu(spec):
     return comp
 
 
+def _host_link(spec):
+    """The GPU's own PCIe link (a ``Link`` component), which all peer-to-peer traffic crosses; None if absent."""
+    return next((c for c in spec.walk() if c.impl == "Link"), None)
+
+
 def plan(workload, spec, *, sparf: SparF | None = None) -> dict:
     """Sizes and capacity checks (raises :class:`MappingError` before any program is built)."""
     cfg = workload.model
@@ -183,8 +189,9 @@ def plan(workload, spec, *, sparf: SparF | None = None) -> dict:
     if weights > gpu["memory_bytes"]:
         raise MappingError(f"the weights of {cfg.name} ({weights:,.0f} bytes) do not fit the GPU's "
                            f"{gpu['memory_bytes']:,} bytes", file=spec.file, key=f"components.{gpu.path}.memory_bytes")
+    link = _host_link(spec)
     return {"layout": lay, "per_drive": per_drive, "drives": drives, "csd": csd.path, "gpu": gpu.path,
-            "sparf": sparf}
+            "sparf": sparf, "link": link.path if link is not None else None}
 
 
 def weights_and_kv_bytes_cheap(cfg) -> tuple[float, float]:
@@ -243,6 +250,8 @@ def lower_instinfer(workload, spec, *, sparf: bool = False, sparf_ratio: float =
     cfg, B = workload.model, workload.batch
     lay, N = pl["layout"], pl["drives"]
     engines = {"gpu": pl["gpu"]}
+    if pl["link"] is not None:
+        engines["host_link"] = pl["link"]
     for i in range(N):
         engines[f"csd{i}"] = pl["csd"]
         engines[f"pcie{i}"] = pl["csd"]
@@ -268,6 +277,9 @@ def lower_instinfer(workload, spec, *, sparf: bool = False, sparf_ratio: float =
         prev = None
         for name, kind, work in pre:
             prev = blk.add("gpu", kind, work, deps=() if prev is None else (prev,), label=name)
+        units = sum(pl["per_drive"])
+        if pl["link"] is not None:  # every drive's q, k, v leave the GPU over its own link first
+            prev = blk.add("host_link", "p2p", {"bytes": units * 3 * d * 2}, deps=(prev,), label="qkv out of gpu")
         outs = []
         for i, (u, w) in enumerate(zip(pl["per_drive"], works)):
             qkv = blk.add(f"pcie{i}", "p2p", {"bytes": u * 3 * d * 2}, deps=(prev,), label="qkv to drive")
@@ -275,6 +287,8 @@ def lower_instinfer(workload, spec, *, sparf: bool = False, sparf_ratio: float =
             outs.append(blk.add(f"pcie{i}", "p2p", {"bytes": u * d * 2}, deps=(att,), label="out to gpu"))
             if prog_pages[i]:
                 blk.add(f"csd{i}", "kv_program", {"pages": prog_pages[i]}, deps=(att,), label="kv program")
+        if pl["link"] is not None:
+            outs = [blk.add("host_link", "p2p", {"bytes": units * d * 2}, deps=tuple(outs), label="outputs into gpu")]
         prev = None
         for j, (name, kind, work) in enumerate(post):
             prev = blk.add("gpu", kind, work, deps=tuple(outs) if j == 0 else (prev,), label=name)
@@ -302,8 +316,12 @@ def _prefill(program: Program, workload, pl: dict) -> None:
         prev = blk.add("gpu", a["op"].kind, gpu_work(a["op"]), deps=() if prev is None else (prev,), label=name)
         if a["op"].kind == "kv_append":
             layer = a["layer"]
+            src = prev
+            if pl["link"] is not None:  # the layer's K/V leave the GPU over its own link
+                src = blk.add("host_link", "p2p", {"bytes": sum(pl["per_drive"]) * P * 2 * cfg.d_head * 2},
+                              deps=(prev,), label=f"prefill L{layer} kv out of gpu")
             for i, u in enumerate(pl["per_drive"]):
-                deps = (prev,) + ((writes_prev[i],) if i in writes_prev else ())
+                deps = (src,) + ((writes_prev[i],) if i in writes_prev else ())
                 writes_prev[i] = blk.add(f"csd{i}", "kv_write",
                                          {"pages": u * lay.pages_stored(P), "bytes": u * P * 2 * cfg.d_head * 2},
                                          deps=deps, label=f"prefill L{layer} kv write")

@@ -149,3 +149,17 @@ def test_drive_dram_bandwidth_can_bound_the_programs():
 def test_too_few_accumulators_are_refused():
     with pytest.raises(MappingError, match="accumulators"):
         compile_(_work(), arch.load("instinfer", set={"csd.accumulator_entries": 64}))
+
+
+def test_all_peer_to_peer_traffic_crosses_the_gpus_own_link():
+    w = _work(prompt=64, tokens=2, batch=2)
+    prog = compile_(w, arch.load("instinfer_2drives"), include_prefill=False)
+    blk = prog.blocks[0]
+    link = [c for c in blk.commands if c.engine == "host_link"]
+    drives = [c for c in blk.commands if c.engine.startswith("pcie")]
+    assert sum(c.work["bytes"] for c in link) == sum(c.work["bytes"] for c in drives)  # q, k, v and outputs
+    fast = archsim.simulate("instinfer_2drives", w, include_prefill=False)
+    slow = archsim.simulate("instinfer_2drives", w, include_prefill=False, set={"host_link.bandwidth_gb_per_s": 0.01})
+    per_layer_bytes = sum(c.work["bytes"] for c in link)
+    extra = 2 * 40 * per_layer_bytes / 0.01e9                      # 2 steps x 40 layers through a 10 MB/s link
+    assert slow.seconds - fast.seconds == pytest.approx(extra, rel=0.02)

@@ -172,7 +172,9 @@ def breakdown(runs: Runs, model: str, batch: int) -> tuple[pd.DataFrame, float]:
         ("flash array (per die, tR)", att["array_ps"] / f.dies / 1e12),
         ("channel bus (per channel)", att["bus_ps"] / f.channels / 1e12),
         ("attention engine", att["engine_ps"] / 1e12),
-        ("PCIe peer-to-peer", comp["pcie0"]["busy_cycles"] / 1e12 / L),
+        ("drive PCIe x4 link (peer-to-peer)", comp["pcie0"]["busy_cycles"] / 1e12 / L),
+        ("GPU PCIe x16 link (all drives' traffic)", comp["host_link"]["busy_cycles"] / 1e12 / L
+         if "host_link" in comp else 0.0),
         ("GPU (projections, FFN, head)", comp["gpu"]["busy_cycles"] / (comp["gpu"]["clock_mhz"] * 1e6) / L),
         ("drive attention command (end to end)", att["end_ps"] / 1e12),
         ("KV page programs (amortized per step)", prog_s),
