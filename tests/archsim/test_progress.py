@@ -32,7 +32,7 @@ def test_run_on_a_terminal_shows_mapping_and_simulation_progress(monkeypatch):
     rc, out, err = run_cli(monkeypatch, FakeTTY(), *RUN)
     assert rc == 0 and "pim_gpt running gpt2-small" in out
     assert "mapping" in err and "12/12" in err          # one step per layer of GPT-2 small
-    assert "simulating" in err and "2/2" in err         # one block per token
+    assert "simulating" in err and "50/50" in err       # 2 tokens x (1 + 2 x 12 layers) blocks
     assert err.endswith("\n")
     assert "\r" not in out                               # results stay clean
 
@@ -76,7 +76,7 @@ def test_progress_does_not_change_results():
     assert a.to_json() == b.to_json()
     layers = [x for x in seen if x[0] != "sim"]
     assert layers == [(i, 12) for i in range(13)]          # per layer, then done
-    assert seen[-1] == ("sim", 2, 2)
+    assert seen[-1] == ("sim", 50, 50)                        # 2 tokens x (1 + 2 x 12 layers) blocks
 
 
 def test_gpu_mapping_reports_steps():
