@@ -185,18 +185,13 @@ def plan(workload, spec, *, sparf: SparF | None = None) -> dict:
         raise MappingError(f"the attention engine keeps one output row of d_head = {cfg.d_head} accumulators per "
                            f"(sequence, head) in flight; it has {p['accumulator_entries']}", file=spec.file,
                            key=f"components.{csd.path}.accumulator_entries")
-    weights, _ = weights_and_kv_bytes_cheap(cfg)
+    weights = cfg.param_count() * 2.0  # dense fp16 weights, from the parameter count (no step graph needed)
     if weights > gpu["memory_bytes"]:
         raise MappingError(f"the weights of {cfg.name} ({weights:,.0f} bytes) do not fit the GPU's "
                            f"{gpu['memory_bytes']:,} bytes", file=spec.file, key=f"components.{gpu.path}.memory_bytes")
     link = _host_link(spec)
     return {"layout": lay, "per_drive": per_drive, "drives": drives, "csd": csd.path, "gpu": gpu.path,
             "sparf": sparf, "link": link.path if link is not None else None}
-
-
-def weights_and_kv_bytes_cheap(cfg) -> tuple[float, float]:
-    """Weight bytes from the parameter count (dense fp16 models), without building a step graph."""
-    return cfg.param_count() * 2.0, 0.0
 
 
 def drive_work(pl: dict, kv_len: int, d_head: int) -> list[dict]:
