@@ -94,7 +94,8 @@ class Runs:
                 _log(f"{model} batch {batch} {drives} drive(s) {sparf or 'dense'}: {e}")
                 self._inst[key] = None
             else:
-                self._inst[key] = {"tok_s": batch * n / r.seconds, "s": r.seconds, "result": r}
+                self._inst[key] = {"tok_s": batch * n / r.seconds, "s": r.seconds, "result": r,
+                                   "j_per_token": r.energy_joules / (batch * n)}
         return self._inst[key]
 
     def flexgen(self, model: str, batch: int, fixed=fg.KV_ON_DISK) -> fg.Policy | None:
@@ -136,7 +137,9 @@ def throughput_table(runs: Runs, models, batches) -> pd.DataFrame:
                              runs.instinfer(m, b, sparf="clustered"), runs.instinfer(m, b, sparf="measured"))
             f, flp = runs.flexgen(m, b), runs.flexgen(m, b, fixed=None)
             rows.append({"model": m, "prompt": p, "generated": n, "batch": b,
-                         "instinfer_dense_tok_s": _tok(d), "instinfer_sparf_uniform_tok_s": _tok(su),
+                         "instinfer_dense_tok_s": _tok(d),
+                         "instinfer_dense_j_per_token": d["j_per_token"] if d else float("nan"),
+                         "instinfer_sparf_uniform_tok_s": _tok(su),
                          "instinfer_sparf_clustered_tok_s": _tok(sc), "instinfer_sparf_measured_tok_s": _tok(sm),
                          "flexgen_kv_on_ssd_tok_s": _tok(f),
                          "flexgen_free_placement_tok_s": _tok(flp),
