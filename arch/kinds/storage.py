@@ -47,7 +47,8 @@ register_kind("ComputationalStorageDrive",
                   "accumulator_entries": count("output accumulators (one per head channel of the rows in "
                                                "flight)"),
                   "engine_pipeline_cycles": count("latency of one page through the engine", default=0),
-                  "filter_gb_per_s": number("token/channel filter throughput per channel in the flash controller (SparF)"),
+                  "filter_gb_per_s": number("token/channel filter throughput per channel in the flash "
+                                            "controller (SparF)"),
                   "n_channels_per_packed_page": count("channels of K per page in the channel-indexed copy"),
                   "engine_energy_pj_per_mac": nonneg("energy of one engine MAC", default=0.0),
                   "static_mw": nonneg("drive idle power (controller, DRAM, flash standby)", default=0.0),

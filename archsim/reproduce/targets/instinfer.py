@@ -230,7 +230,8 @@ def _figure(df: pd.DataFrame):
     models = list(dict.fromkeys(df.model))
     fig, axes = plt.subplots(1, len(models), figsize=(4.2 * len(models), 3.8), squeeze=False)
     series = [("instinfer_dense_tok_s", "InstInfer dense"), ("instinfer_sparf_uniform_tok_s", "SparF (uniform)"),
-              ("instinfer_sparf_measured_tok_s", "SparF (measured)"), ("instinfer_sparf_clustered_tok_s", "SparF (clustered)"),
+              ("instinfer_sparf_measured_tok_s", "SparF (measured)"),
+              ("instinfer_sparf_clustered_tok_s", "SparF (clustered)"),
               ("flexgen_kv_on_ssd_tok_s", "FlexGen (KV on SSD)")]
     for ax, m in zip(axes[0], models):
         sub = df[df.model == m]
@@ -309,6 +310,7 @@ def build(quick: bool = False) -> Report:
     t3 = table3(runs, "opt-13b", 64)
     err = sparf_error(quick)
 
+    array_gb_s = DriveTiming.from_params(runs.specs["instinfer"].component("csd").params).read_bandwidth() / 1e9
     f13 = runs.flexgen("opt-13b", 64)
     d64 = _at(df, "opt-13b", 64, "instinfer_dense_tok_s")
     fb13 = fbest["opt-13b"]
@@ -316,7 +318,7 @@ def build(quick: bool = False) -> Report:
         Claim("OPT-13B batch 64: dense InstInfer / FlexGen", 6.85, d64 / _tok(f13) if f13 else None, "x",
               source=SRC, note="both at batch 64; FlexGen with the KV cache on the 980 Pro (the paper's SSD "
               "baseline). Decode is bandwidth-bound on both sides: the drive's array sustains "
-              f"{runs.specs['instinfer'].component('csd').params and DriveTiming.from_params(runs.specs['instinfer'].component('csd').params).read_bandwidth() / 1e9:.2f} GB/s "
+              f"{array_gb_s:.2f} GB/s "
               f"(8 channels x 8 dies, tR 35.76 us, NVMeVirt preset) against FlexGen's disk->CPU "
               f"{runs.hw.dtoc_gb_per_s:.2f} GiB/s (FlexGen's T4-host efficiency applied to the 980 Pro)"),
         *_bounds("OPT-13B: InstInfer-SparF (batch 256) / FlexGen's best", 11.1,
