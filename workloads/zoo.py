@@ -238,6 +238,11 @@ _MODELS: dict[str, ModelConfig] = {m.name: m for m in (
 )}
 
 
+# --- InstInfer (issue 14): OPT-6.7B, the smallest model of FlexGen's published T4 table, which checks the FlexGen
+# baseline's cost model. (OPT-13B, OPT-30B and LLaMA-2-13B, InstInfer's own models, are above.)
+_MODELS["opt-6.7b"] = _opt("opt-6.7b", 32, 4096, 32)
+
+
 def list_models() -> list[str]:
     """Names of the shipped models, in zoo order."""
     return list(_MODELS)

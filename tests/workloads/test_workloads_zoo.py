@@ -23,6 +23,7 @@ PUBLISHED = [
     ("opt-13b", 12.85e9, 0.001, "HF facebook/opt-13b"),
     ("opt-30b", 29.97e9, 0.001, "HF facebook/opt-30b"),
     ("opt-175b", 175e9, 0.005, "OPT Table 1 (nominal)"),
+    ("opt-6.7b", 6.66e9, 0.002, "HF facebook/opt-6.7b (6.66B)"),  # issue 14: FlexGen's T4 table
     # HuggingFace meta-llama/Llama-2-*-hf num_parameters() (Touvron et al. 2023)
     ("llama2-7b", 6_738_415_616, 0.0, "HF Llama-2-7b-hf"),
     ("llama2-13b", 13_015_864_320, 0.0, "HF Llama-2-13b-hf"),
