@@ -12,7 +12,7 @@ Commands are plain data: which engine, what operation, the amount of work as num
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Iterable, Iterator
+from typing import Any, Callable, Hashable, Iterable, Iterator
 
 from archsim.base.errors import SimulationError
 
@@ -32,6 +32,18 @@ class Block:
     key: Hashable | None = None
     label: str = ""
     offsets: dict[str, Any] | None = None   # per stateful engine: this block's translation (see the module doc)
+    make: Callable[[], list[Command]] | None = None   # a lazy block: builds ``commands`` on first need
+    size: int = 0                                      # a lazy block's number of commands
+
+    def materialize(self) -> list[Command]:
+        """The commands (a lazy block builds them now; a block the simulator reuses never needs them)."""
+        if self.make is not None:
+            self.commands = self.make()
+            self.make = None
+        return self.commands
+
+    def count(self) -> int:
+        return self.size if self.make is not None else len(self.commands)
 
     def add(self, engine: str, op: str, work: dict[str, Any], deps: Iterable[int] = (), label: str = "") -> int:
         """Append a command; returns its index for use in later ``deps``."""
@@ -59,14 +71,14 @@ class Program:
 
     def commands(self) -> Iterator[Command]:
         for b in self.blocks:
-            yield from b.commands
+            yield from b.materialize()
 
     def __len__(self) -> int:
-        return sum(len(b.commands) for b in self.blocks)
+        return sum(b.count() for b in self.blocks)
 
     def validate(self) -> None:
         for b in self.blocks:
-            for c in b.commands:
+            for c in b.materialize():
                 if c.engine not in self.engines:
                     raise SimulationError(f"command {c.label!r} runs on unknown engine {c.engine!r}; "
                                           f"program engines: {', '.join(self.engines)}")

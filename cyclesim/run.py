@@ -198,9 +198,10 @@ def run(program: Program, spec, *, mode: str = "burst", trace: bool = False, pro
     for bi, block in enumerate(program.blocks):
         if progress is not None and bi % every == 0:
             progress(bi, total)
-        if not block.commands:
+        count = block.count()
+        if not count:
             continue
-        n_commands += len(block.commands)
+        n_commands += count
         mkey = refs = None
         offsets = block.offsets or {}
         if mode == "burst" and block_reuse and block.key is not None:
@@ -219,6 +220,7 @@ def run(program: Program, spec, *, mode: str = "burst", trace: bool = False, pro
             _replay(sim, runners, delta)
             reused += 1
             continue
+        block.materialize()
         snaps = {n: m.memo_begin() for n, m in stateful.items()} if mkey is not None and stateful else None
         before = _snapshot(sim, runners)
         start = sim.now

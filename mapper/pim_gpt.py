@@ -34,7 +34,7 @@ burst mode memoizes each run whole); a repeated row pattern is emitted as one
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from archsim.base.errors import MappingError
 from archsim.cyclesim.dram.program import DramBlock, SYNC, mac_abk, rd_mac, rd_sbk, wr_gb, wr_sbk
@@ -97,6 +97,18 @@ def _context_tile(accesses: int, col: int) -> DramBlock:
 def _v_append_tile(banks: int, col: int) -> DramBlock:
     """One value written into the same (relative) row of each of ``banks`` banks."""
     return DramBlock([wr_sbk(b, 0, col, 1) for b in range(banks)], row_base=0)
+
+
+def _position_commands(steps: list, position: int) -> list[Command]:
+    """A block's commands at ``position``: the chain's templates, position-dependent work filled in."""
+    kv = position + 1
+    cmds = []
+    for step in steps:
+        if type(step) is not Command:
+            engine, op, lab, deps, make = step
+            step = Command(engine, op, make(position, kv), deps, lab)
+        cmds.append(step)
+    return cmds
 
 
 class _LazyProgramWork(dict):
@@ -256,18 +268,13 @@ class PimGptMapper:
         it (every layer has the same rows in the same order), so blocks of equal key issue the same commands up to
         that translation and the simulator may reuse one's effect for another that starts from an equal DRAM state
         (:mod:`archsim.cyclesim.dram.segmemo`)."""
-        kv = position + 1
         blocks = []
         for key, offsets, label, steps in self._token_segments():
-            cmds = []
-            for step in steps:
-                if type(step) is not Command:
-                    engine, op, lab, deps, make = step
-                    step = Command(engine, op, make(position, kv), deps, lab)
-                cmds.append(step)
-            if key is not None and key[1]:
-                key = (key[0], position)
-            blocks.append(Block(cmds, key, f"{label}@{position}", offsets))
+            if type(steps) is Block:        # position-free: one block object serves every token
+                blocks.append(steps)
+            else:                           # built only if simulated (a reused block never needs its commands)
+                blocks.append(Block([], (key[0], position), f"{label}@{position}", offsets,
+                                    make=partial(_position_commands, steps, position), size=len(steps)))
         return blocks
 
     def _token_segments(self) -> list:
@@ -300,6 +307,11 @@ class PimGptMapper:
                     steps.append(Command(step.engine, step.op, step.work, deps, step.label))
                 else:
                     steps.append(step[:3] + (deps,) + step[4:])
+            if key is None or not key[1]:                   # nothing in it depends on the position
+                if not all(type(st) is Command for st in steps):   # pragma: no cover - a chain edit would break it
+                    raise AssertionError(f"segment {label} is keyed without the position but has "
+                                         f"position-dependent steps")
+                steps = Block(steps, key, label, offsets)
             segments.append((key, offsets, label, steps))
         self._segments = segments
         return segments

@@ -73,7 +73,7 @@ def test_blocks_of_equal_key_are_translations_of_each_other():
                 continue
             anchor = block.offsets["pim"]
             progs = []
-            for cmd in block.commands:
+            for cmd in block.materialize():
                 if cmd.op == "dram":
                     shape = RunShape(cmd.work["program"][0], m.geo.row_accesses)
                     progs.append((shape.sig, shape.base_row - anchor))
@@ -84,17 +84,22 @@ def test_blocks_of_equal_key_are_translations_of_each_other():
             else:
                 seen[block.key] = progs
     assert any(k[0] == "pim_gpt.between_layers" for k in seen)     # several layers shared a key
+    assert any(k[0] == "pim_gpt.attention" and len(v) == 4 for k, v in seen.items())   # lazy blocks compared too
 
 
 def test_planted_fault_key_without_position_is_caught(monkeypatch):
     """Negative control: keying the attention blocks without the position lets a later position reuse an
     earlier one's attention (a shorter KV cache), and the comparison with reuse off fails."""
-    orig = PimGptMapper._token_segments
+    orig = PimGptMapper.token_blocks
 
-    def wrong(self):
-        return [((k[0], False) if k is not None else None, o, lab, st) for k, o, lab, st in orig(self)]
+    def wrong(self, position):
+        blocks = orig(self, position)
+        for b in blocks:
+            if b.key[0] == "pim_gpt.attention":
+                b.key = (b.key[0], -1)              # every position shares one key
+        return blocks
 
-    monkeypatch.setattr(PimGptMapper, "_token_segments", wrong)
+    monkeypatch.setattr(PimGptMapper, "token_blocks", wrong)
     spec = arch.load("pim_gpt")
     on, off = _pair(spec, workloads.gpt("gpt2-small").decode(prompt=30, tokens=4))
     assert _fingerprint(on) != _fingerprint(off)
