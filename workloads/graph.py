@@ -9,12 +9,15 @@ The order of ``topo()`` is deterministic: among ready ops the one inserted first
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import networkx as nx
-import pandas as pd
 
 from archsim.base.errors import WorkloadError
 from archsim.workloads.ops import Op
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class OpGraph:
@@ -143,6 +146,7 @@ class OpGraph:
             r[2] += op.flops()
             r[3] += op.bytes_read()
             r[4] += op.bytes_written()
+        import pandas as pd  # here, not at import time: most runs never build a table (about 0.4 s)
         df = pd.DataFrame(sorted(rows.values()), columns=["kind", "count", "flops", "bytes_read", "bytes_written"])
         df["bytes"] = df["bytes_read"] + df["bytes_written"]
         return df
