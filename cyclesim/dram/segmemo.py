@@ -42,7 +42,6 @@ class SegmentMemo:
 
     def __init__(self, system):
         self.system = system
-        self._all_rows = None
 
     def _rows(self, anchor: int) -> range:
         rows = self.system.cfg.rows
