@@ -24,6 +24,7 @@ from typing import Any
 from archsim.base.errors import SimulationError
 from archsim.cyclesim.clock import Timebase
 from archsim.cyclesim.engines import EngineModel, model_for
+from archsim.cyclesim.gcpause import gc_paused
 from archsim.cyclesim.kernel import Component, Simulator
 from archsim.cyclesim.program import Block, Program
 
@@ -171,7 +172,13 @@ class SimResult:
 def run(program: Program, spec, *, mode: str = "burst", trace: bool = False, progress=None,
         block_reuse: bool = True) -> SimResult:
     """Simulate ``program`` on ``spec``. ``progress(done_blocks, total_blocks)`` is called now and then.
-    ``block_reuse=False`` simulates every block in burst mode too (for testing: the results do not change)."""
+    ``block_reuse=False`` simulates every block in burst mode too (for testing: the results do not change).
+    The cyclic garbage collector is paused meanwhile (:mod:`archsim.cyclesim.gcpause`)."""
+    with gc_paused():
+        return _run(program, spec, mode, trace, progress, block_reuse)
+
+
+def _run(program: Program, spec, mode: str, trace: bool, progress, block_reuse: bool) -> SimResult:
     if mode not in MODES:
         raise SimulationError(f"unknown mode {mode!r}; expected one of: {', '.join(MODES)}")
     if isinstance(program.blocks, list):

@@ -37,7 +37,7 @@ from __future__ import annotations
 from functools import lru_cache, partial
 
 from archsim.base.errors import MappingError
-from archsim.cyclesim.dram.program import DramBlock, SYNC, mac_abk, rd_mac, rd_sbk, wr_gb, wr_sbk
+from archsim.cyclesim.dram.program import MEMO, DramBlock, SYNC, mac_abk, rd_mac, rd_sbk, wr_gb, wr_sbk
 from archsim.cyclesim.program import Block, Command, Program
 from archsim.mapper import lowering
 from archsim.mapper.guard import BYTES_PER_COMMAND, POINTER_BYTES, Estimate, default_estimate, estimator
@@ -171,6 +171,9 @@ class PimGptMapper:
         items.append(wr_sbk(bank, kc.row_base + a // ra, a % ra, kc.seg_accesses))
         # V append: one value in each of the channel's head-dimension rows (column-major)
         items.extend(self._v_append(layer, position))
+        # the score loop is the same for the 16 positions of a group (up to the layer's rows): memoize it on
+        # its own (a hint; it changes no cycle)
+        items.append(MEMO)
         # scores, head by head: the head's q slice into the GB (a MAC column meets the GB column of the same
         # index within its op, so every head needs its own q at GB column 0), then per cached position one
         # MAC_ABK over the head's part of the key segment + RD_MAC
@@ -207,7 +210,7 @@ class PimGptMapper:
         """context = V^T p for each of the channel's heads: WR_GB the probabilities, one V^T row per output."""
         geo, vc = self.geo, self.layout.vcache[layer]
         dh = self.config.d_head
-        items: list = []
+        items: list = [MEMO]      # the same for the 16 positions of a group: memoized as one unit (a hint)
         for h in range(vc.heads_per_channel):
             for t in range(ceil_div(kv, geo.gb_elems)):
                 k = min(geo.gb_elems, kv - t * geo.gb_elems)
@@ -260,7 +263,8 @@ class PimGptMapper:
 
         * the embedding and layer 0's QKV projection: keyed without the position (the embedding reads channel 0
           only, so the block ends the channels' symmetry; the DRAM then records every channel's effect);
-        * per layer ``L``, the attention (scores, softmax, context, partial sums): keyed by the position;
+        * per layer ``L``, the attention (scores, softmax, context, partial sums): keyed by the position (its
+          DRAM programs carry MEMO hints: the score loop and the context recur for 16 positions);
         * per layer ``L``, the rest of layer ``L`` and the QKV projection of layer ``L + 1`` (or, after the last
           layer, the final norm and the LM head): keyed without the position, which they do not depend on.
 
@@ -403,7 +407,7 @@ def lower_pim_gpt(workload, spec, *, include_prompt: bool = False, reserve_posit
 
     lay = mapper.layout
     return Program(engines={"pim": comps["GDDR6_AiM"], "asic": comps["PimAsic"]}, blocks=blocks(),
-                   meta={"reference_clock": "pim", "blocks": len(todo) * (2 * config.n_layers + 1),
+                   meta={"reference_clock": "pim", "blocks": len(todo) * len(mapper._token_segments()),
                          "report": {"tokens": len(todo), "dram_rows_used_per_bank": lay.rows_used,
                                     "dram_bytes_used": lay.bytes_used}})
 

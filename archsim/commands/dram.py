@@ -127,13 +127,13 @@ def cmd_replay(args) -> int:
 def _count(program) -> int:
     """Requests and PIM instructions in per-channel lists (inside blocks too), SYNC not counted."""
     from archsim.cyclesim.dram import DramBlock
-    from archsim.cyclesim.dram.program import OP_ARRIVE, OP_DELAY, OP_SYNC
+    from archsim.cyclesim.dram.program import OP_ARRIVE, OP_DELAY, OP_MEMO, OP_SYNC
 
     n = 0
     for item in (i for lst in program for i in lst):
         if isinstance(item, DramBlock):
             n += _count([item.instrs])
-        elif item[0] in (OP_SYNC, OP_ARRIVE) or item[0] == OP_DELAY and not item[4]:
+        elif item[0] in (OP_SYNC, OP_ARRIVE, OP_MEMO) or item[0] == OP_DELAY and not item[4]:
             continue   # host-side markers of AiM traces (arrivals, a zero delay at a MEM/AiM switch) and SYNCs
         else:
             n += 1

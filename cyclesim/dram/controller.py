@@ -15,6 +15,8 @@ max(earliest-by-rules, ready)``; ``commit()`` applies it. Both fidelities run th
   independent of the others until a SYNC, and blocks contain none) from the block memo of
   :mod:`archsim.cyclesim.dram.engine` (``decide`` returns ``S_BLOCK`` / ``S_REPEAT``). With ``fast_repeat=False`` and in
   command mode a repeat is expanded into its blocks.
+* burst mode, a ``MEMO`` hint at the top level of the program: ``decide`` returns ``S_TAIL`` and the engine runs
+  the rest of the barrier segment from its tail memo (or simulates and records it); elsewhere the hint is skipped.
 
 Refresh (``refresh: all_bank``): when the next command would issue at or after the due cycle, the controller
 first leaves register mode if needed, precharges all banks (PREA) if any row is open and issues REFab, each at
@@ -34,11 +36,11 @@ from collections import deque
 
 from archsim.base.errors import SimulationError
 from archsim.cyclesim.dram.channel import MODE_BANK, MODE_REG, ChannelState, CompiledRules
-from archsim.cyclesim.dram.program import (OP_ACT, OP_AF, OP_ARRIVE, OP_COPY_BKGB, OP_COPY_GBBK, OP_DELAY, OP_EWMUL, OP_MAC_ABK, OP_MAC_SBK, OP_NAMES,
+from archsim.cyclesim.dram.program import (OP_ACT, OP_AF, OP_ARRIVE, OP_COPY_BKGB, OP_COPY_GBBK, OP_DELAY, OP_EWMUL, OP_MAC_ABK, OP_MAC_SBK, OP_MEMO, OP_NAMES,
                                    OP_PRE, OP_RD, OP_RD_AF, OP_RD_MAC, OP_RD_SBK, OP_SYNC, OP_WR, OP_WR_ABK,
                                    OP_WR_BIAS, OP_WR_GB, OP_WR_SBK, DramBlock, DramRepeat)
 
-S_CMD, S_SYNC, S_END, S_BLOCK, S_BLOCK_END, S_REPEAT = range(6)
+S_CMD, S_SYNC, S_END, S_BLOCK, S_BLOCK_END, S_REPEAT, S_TAIL = range(7)
 K_PREP, K_COL, K_ONE, K_REQ, K_REF = range(5)
 _END_FRAME = object()
 
@@ -233,6 +235,10 @@ class ChannelController:
                     t = self.base + item[4]
                     if t > self.ready:
                         self.ready = t
+                    continue
+                elif op == OP_MEMO:   # burst mode, top level: the engine may memoize the rest of the segment
+                    if self.burst and self.stop_depth < 0 and not self.frames:
+                        return S_TAIL
                     continue
                 elif op == OP_DELAY:
                     st = self.st

@@ -48,7 +48,8 @@ from itertools import compress
 from itertools import repeat as _repeat
 from operator import ne, sub
 
-from archsim.cyclesim.dram.controller import S_BLOCK, S_BLOCK_END, S_CMD, S_END, S_REPEAT, S_SYNC, ChannelController
+from archsim.cyclesim.dram.controller import (S_BLOCK, S_BLOCK_END, S_CMD, S_END, S_REPEAT, S_SYNC, S_TAIL,
+                                             ChannelController)
 from archsim.cyclesim.dram.program import DramBlock
 from archsim.cyclesim.kernel import Component
 
@@ -115,6 +116,9 @@ class ChannelEngine(Component):
             else:
                 t_end = self.run_tiles(item.shape, item.row_base, item.count, item.row_stride)
             self.sim.schedule(max(t_end - self.sim.now, 0), self.step)
+        elif s == S_TAIL:
+            self.sim.events_run += self.system.tails.run(self)
+            self.sim.schedule(max(self.ctl.st.last - self.sim.now, 0), self.step)
         elif s == S_SYNC:
             self.system._arrive(self)
         elif s == S_END:
@@ -321,12 +325,16 @@ class ChannelEngine(Component):
         e.plain = plain
         e.refs = refs
         e.ref_due_rel = None if plain else ctl.ref_due - base
+        self.remember(key if plain else (key, due), e)
+        return e
+
+    def remember(self, key, e: _Entry) -> None:
+        """Store an entry in the system's memo (cleared when full: results stay exact, only speed changes)."""
         system = self.system
         if len(system.memo) >= MEMO_LIMIT:
             system.memo.clear()
             system.key_ids.clear()
-        system.memo[key if plain else (key, due)] = e
-        return e
+        system.memo[key] = e
 
     def _rel_state(self, base: int, base_row: int, rel_rows: frozenset) -> tuple:
         st = self.ctl.st

@@ -52,7 +52,7 @@ from archsim.base.numerics import to_bf16
 from archsim.cyclesim.dram.program import (DramBlock, DramProgram, DramRepeat, OP_ACT, OP_AF, OP_COPY_BKGB,
                                            OP_COPY_GBBK, OP_DELAY, OP_ARRIVE, OP_EWMUL, OP_RD_AF, OP_WR_ABK,
                                            OP_MAC_ABK, OP_MAC_SBK, OP_NAMES, OP_PRE, OP_RD, OP_RD_MAC, OP_RD_SBK,
-                                           OP_SYNC, OP_WR, OP_WR_BIAS, OP_WR_GB, OP_WR_SBK)
+                                           OP_SYNC, OP_WR, OP_WR_BIAS, OP_WR_GB, OP_WR_SBK, OP_MEMO)
 
 __all__ = ["PimMemory", "tree16", "iter_instrs"]
 
@@ -68,10 +68,12 @@ def tree16(products: np.ndarray) -> np.ndarray:
 
 
 def iter_instrs(items):
-    """The instruction tuples of one channel's list, blocks and repeats expanded, in program order."""
+    """The instruction tuples of one channel's list, blocks and repeats expanded, in program order (MEMO hints,
+    which do nothing, left out)."""
     for it in items:
         if type(it) is tuple:
-            yield it
+            if it[0] != OP_MEMO:
+                yield it
         elif isinstance(it, DramBlock):
             yield from it.instrs
         elif isinstance(it, DramRepeat):

@@ -23,6 +23,7 @@ MAC_SBK     ``n`` single-bank MAC columns; RD_SBK / WR_SBK: in-order single-bank
 ACT, PRE    explicit activate / precharge (``bank = -1``: all banks)                                ACT16/ACT, PREA/PRE
 SYNC        barrier across all channels: each waits until every channel's issued commands are done
 DELAY       wait until this channel's issued commands are done, then ``n`` more cycles (ASIC work)
+MEMO        a hint, no timing effect: burst mode memoizes the rest of the barrier segment as one unit       (none)
 ==========  =====================================================================================  ==========
 
 PIM instructions (everything but RD/WR) issue in program order; the controller adds the ACT/PRE and the mode
@@ -34,6 +35,13 @@ its result memoized by (block shape, relative channel state); a shape has rows r
 same work on other rows of the same banks and columns hits the memo. A :class:`DramRepeat` is ``count``
 instances of one block shape on rows ``row_base + i * row_stride`` (the row segments of a matrix-vector
 product): one program item, expanded in command mode, run in closed form between refreshes in burst mode.
+
+A ``MEMO`` item (:data:`MEMO`) tells burst mode that the items from it to the next SYNC (the *tail*) are worth
+memoizing as one unit: the channel's effect over the tail is keyed by the tail's rows-relative signature and the
+channel's relative state, and reused wherever both recur (:meth:`archsim.cyclesim.dram.engine.ChannelEngine.run_tail`).
+It issues nothing and changes no cycle; a mapper puts it where the rest of a program recurs although its start
+does not (PIM-GPT's attention scores after the position's K/V append). It may not directly follow an RD/WR
+request (it would end the FR-FCFS window there) and is ignored in command mode and inside blocks.
 """
 
 from __future__ import annotations
@@ -45,10 +53,11 @@ from typing import Iterable, Sequence
 from archsim.base.errors import SimulationError
 
 (OP_RD, OP_WR, OP_WR_GB, OP_MAC_ABK, OP_RD_MAC, OP_WR_BIAS, OP_EWMUL, OP_AF, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK,
- OP_ACT, OP_PRE, OP_SYNC, OP_DELAY, OP_FENCE, OP_WR_ABK, OP_RD_AF, OP_COPY_BKGB, OP_COPY_GBBK, OP_ARRIVE) = range(21)
+ OP_ACT, OP_PRE, OP_SYNC, OP_DELAY, OP_FENCE, OP_WR_ABK, OP_RD_AF, OP_COPY_BKGB, OP_COPY_GBBK, OP_ARRIVE, OP_MEMO) = range(22)
 
 OP_NAMES = ("RD", "WR", "WR_GB", "MAC_ABK", "RD_MAC", "WR_BIAS", "EWMUL", "AF", "MAC_SBK", "RD_SBK", "WR_SBK",
-            "ACT", "PRE", "SYNC", "DELAY", "FENCE", "WR_ABK", "RD_AF", "COPY_BKGB", "COPY_GBBK", "ARRIVE")
+            "ACT", "PRE", "SYNC", "DELAY", "FENCE", "WR_ABK", "RD_AF", "COPY_BKGB", "COPY_GBBK", "ARRIVE",
+            "MEMO")
 OP_CODES = {name: i for i, name in enumerate(OP_NAMES)}
 ROW_OPS = frozenset((OP_RD, OP_WR, OP_MAC_ABK, OP_EWMUL, OP_AF, OP_MAC_SBK, OP_RD_SBK, OP_WR_SBK, OP_ACT, OP_WR_ABK,
                      OP_COPY_BKGB, OP_COPY_GBBK))
@@ -141,6 +150,7 @@ def arrive(k: int) -> Instr:
 
 
 SYNC: Instr = (OP_SYNC, -1, -1, -1, 0)
+MEMO: Instr = (OP_MEMO, -1, -1, -1, 0)   # memoize the rest of this barrier segment (burst mode; see the module doc)
 
 
 class BlockShape:
@@ -215,6 +225,8 @@ class DramBlock:
                 raise SimulationError(f"a DramBlock holds instruction tuples (blocks do not nest), got {ins!r}")
             if ins[0] == OP_SYNC:
                 raise SimulationError("a DramBlock cannot contain SYNC (a block is one channel's work)")
+            if ins[0] == OP_MEMO:
+                raise SimulationError("a DramBlock cannot contain MEMO (a block is memoized as a whole already)")
         if row_base is None:  # absolute rows: rebase to the lowest row named
             row_base = min((i[2] for i in instrs if i[0] in ROW_OPS), default=0)
             if row_base:
@@ -443,5 +455,7 @@ def validate_instr(ins: Sequence[int], cfg, where: str = "") -> None:
         if not 0 <= col < cfg.row_accesses:
             raise SimulationError(f"{pre}{name}: column {col} out of range 0..{cfg.row_accesses - 1} "
                                   f"(columns count {cfg.access_bytes}-byte accesses)")
-    if op in (OP_DELAY, OP_ARRIVE) and n < 0 or op not in (OP_DELAY, OP_SYNC, OP_ARRIVE) and n < 1:
+    if op == OP_MEMO and (bank, row, col, n) != (-1, -1, -1, 0):
+        raise SimulationError(f"{pre}MEMO takes no operands (use program.MEMO), got {tuple(ins)}")
+    if op in (OP_DELAY, OP_ARRIVE) and n < 0 or op not in (OP_DELAY, OP_SYNC, OP_ARRIVE, OP_MEMO) and n < 1:
         raise SimulationError(f"{pre}{name}: size {n} must be positive")

@@ -23,13 +23,14 @@ from archsim.base.errors import SimulationError
 from archsim.cyclesim.clock import Timebase
 from archsim.cyclesim.dram.channel import CompiledRules
 from archsim.cyclesim.dram.config import DramConfig
-from archsim.cyclesim.dram.controller import S_BLOCK, S_CMD, S_END, S_REPEAT, S_SYNC, ChannelController
+from archsim.cyclesim.dram.controller import S_BLOCK, S_CMD, S_END, S_REPEAT, S_SYNC, S_TAIL, ChannelController
 from archsim.cyclesim.dram.engine import ChannelEngine
-from archsim.cyclesim.dram.program import (OP_SYNC, OP_WR, AddressMapping, DramBlock, DramRepeat, as_channel_lists,
-                                   validate_instr)
+from archsim.cyclesim.dram.program import (OP_MEMO, OP_SYNC, OP_WR, AddressMapping, DramBlock, DramRepeat,
+                                          as_channel_lists, validate_instr)
 from archsim.cyclesim.dram.runmemo import RunMemo
 from archsim.cyclesim.dram.segmemo import SegmentMemo
 from archsim.cyclesim.dram.symmetry import Shadow, sync_prefix
+from archsim.cyclesim.dram.tailmemo import TailMemo
 from archsim.cyclesim.kernel import Simulator
 
 MODES = ("command", "burst")
@@ -185,6 +186,7 @@ class DramSystem:
         self._shadow: Shadow | None = None      # channels 1.. replicate channel 0 while set
         self.run_memo = RunMemo(self)            # whole recurring runs (burst mode)
         self.segments = SegmentMemo(self)        # blocks of runs the program runner reuses (burst mode)
+        self.tails = TailMemo(self)              # the rest of a barrier segment after a MEMO hint (burst mode)
         self._active: list[ChannelEngine] = []
         self._waiting: list[ChannelEngine] = []
         self._done: list[ChannelEngine] = []
@@ -241,6 +243,16 @@ class DramSystem:
         and time accumulate in the channels either way and :meth:`totals` reports them since cycle 0, which is
         all a caller running many short programs back to back (the PIM-GPT engine) needs."""
         return self._run(program, False, start_cycle, recurring, False)
+
+    def drop_memo(self) -> None:
+        """Forget every burst-mode memo entry now (results are unaffected; later runs only go slower at first).
+        The entries link to each other (an entry caches its successor), so without this their memory waits for
+        the cyclic garbage collector, which is paused during a program run (:mod:`archsim.cyclesim.gcpause`)."""
+        for e in self.memo.values():
+            if e.next:
+                e.next.clear()
+        self.memo.clear()
+        self.key_ids.clear()
 
     def totals(self, end_cycle: int | None = None) -> DramResult:
         """Everything from cycle 0 to ``end_cycle`` (default and at least: where the last run ended): commands,
@@ -337,6 +349,7 @@ class DramSystem:
         st = ctl.st
         gap = self.rules.bus_gap
         decide, commit, run_tiles = ctl.decide, ctl.commit, eng.run_tiles
+        tails = self.tails
         steps = 0
         while True:
             steps += 1
@@ -349,6 +362,8 @@ class DramSystem:
             elif s == S_BLOCK:
                 item = ctl.p_block
                 run_tiles(item.shape, item.row_base, 1, 0)
+            elif s == S_TAIL:
+                steps += tails.run(eng)
             elif s == S_SYNC:
                 ctl.ready = max(st.done, ctl.ready, st.last + gap)
                 ctl.base = ctl.ready + 1
@@ -404,6 +419,9 @@ class DramSystem:
                     checked.add(ins)
                 if ins[0] == OP_SYNC:
                     syncs += 1
+                elif ins[0] == OP_MEMO and k and type(items[k - 1]) is tuple and items[k - 1][0] <= OP_WR:
+                    raise SimulationError(f"{where}, item {k}: a MEMO hint directly after an RD/WR request would "
+                                          f"end the FR-FCFS window there; put it before the requests")
             else:
                 raise SimulationError(f"{where}, item {k}: expected an instruction tuple, a DramBlock or a "
                                       f"DramRepeat, got {type(ins).__name__}")

@@ -65,6 +65,7 @@ class DramEngineModel(EngineModel):
         if self._system is None:
             return {}
         self._totals = self._system.totals(max(end_cycle, self.last_end))
+        self._system.drop_memo()        # the run is over: free the memo by reference counting, at once
         return dict(self._totals.energy_pj)
 
     def counters(self) -> dict[str, int]:
@@ -80,4 +81,5 @@ class DramEngineModel(EngineModel):
         return {f"{self.name}.row_hit_rate": t.row_hit_rate, f"{self.name}.refreshes": t.refreshes,
                 f"{self.name}.bus_bytes": t.bus_bytes, f"{self.name}.bank_bytes": t.bank_bytes,
                 f"{self.name}.memo": f"{system.memo_hits} hits / {system.memo_misses} misses",
-                f"{self.name}.run_memo": f"{rm.hits} hits / {rm.misses} misses"}
+                f"{self.name}.run_memo": f"{rm.hits} hits / {rm.misses} misses",
+                f"{self.name}.tail_memo": f"{system.tails.hits} hits / {system.tails.misses} misses"}
