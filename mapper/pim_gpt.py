@@ -139,6 +139,7 @@ class PimGptMapper:
         self.layout: Layout = plan(config, spec, max_positions)
         self.geo = self.layout.geometry
         self._vmm_cache: dict[str, list] = {}
+        self._programs: dict[tuple, list] = {}  # attention programs shared by the positions of a group
         self._chain: list | None = None
         self._segments: list | None = None
 
@@ -171,20 +172,37 @@ class PimGptMapper:
         items.append(wr_sbk(bank, kc.row_base + a // ra, a % ra, kc.seg_accesses))
         # V append: one value in each of the channel's head-dimension rows (column-major)
         items.extend(self._v_append(layer, position))
-        # the score loop is the same for the 16 positions of a group (up to the layer's rows): memoize it on
-        # its own (a hint; it changes no cycle)
+        # the score loop is the same for the 16 positions of a group (up to the layer's rows): memoized on its
+        # own (a hint; it changes no cycle)
         items.append(MEMO)
-        # scores, head by head: the head's q slice into the GB (a MAC column meets the GB column of the same
-        # index within its op, so every head needs its own q at GB column 0), then per cached position one
-        # MAC_ABK over the head's part of the key segment + RD_MAC
-        kv = position + 1
-        sub = kc.seg_accesses // kc.heads_per_channel
-        for h in range(kc.heads_per_channel):
-            items.append(wr_gb(sub))
-            _emit_pattern(items, row_base=kc.row_base, total=ceil_div(kv, geo.banks), per_output=kc.seg_accesses,
-                          row_accesses=ra, heads=kc.heads_per_channel, only=h)
-        items.append(SYNC)
+        items.extend(self._score_loop(layer, ceil_div(position + 1, geo.banks)))
         return self._broadcast(items)
+
+    def _cached(self, key: tuple, build) -> list:
+        """``build()``, kept for the next positions of the group (at most 4,096 programs kept)."""
+        got = self._programs.get(key)
+        if got is None:
+            if len(self._programs) >= 4096:
+                self._programs.clear()
+            got = self._programs[key] = build()
+        return got
+
+    def _score_loop(self, layer: int, outputs: int) -> list:
+        """The scores, head by head, over ``outputs`` cached-key segments per bank, and the SYNC: the head's q
+        slice into the GB (a MAC column meets the GB column of the same index within its op, so every head
+        needs its own q at GB column 0), then per cached position one MAC_ABK over the head's part of the key
+        segment + RD_MAC."""
+        def build():
+            geo, kc = self.geo, self.layout.kcache[layer]
+            items: list = []
+            sub = kc.seg_accesses // kc.heads_per_channel
+            for h in range(kc.heads_per_channel):
+                items.append(wr_gb(sub))
+                _emit_pattern(items, row_base=kc.row_base, total=outputs, per_output=kc.seg_accesses,
+                              row_accesses=geo.row_accesses, heads=kc.heads_per_channel, only=h)
+            items.append(SYNC)
+            return items
+        return self._cached(("scores", layer, outputs), build)
 
     def _v_append(self, layer: int, position: int) -> list:
         """One value in each of the channel's head-dimension rows of V^T (column-major): a write per row, dim
@@ -207,7 +225,16 @@ class PimGptMapper:
         return items
 
     def attention_context(self, layer: int, kv: int) -> list[list]:
-        """context = V^T p for each of the channel's heads: WR_GB the probabilities, one V^T row per output."""
+        """context = V^T p for each of the channel's heads: WR_GB the probabilities, one V^T row per output.
+
+        The program depends on ``kv`` only through ``q = ceil(kv / access_elems)`` (``ceil(kv / gb_elems)`` GB
+        tiles, the last one ``q - t * gb_elems / access_elems`` columns wide; ``gb_elems`` is a multiple of
+        ``access_elems``), so it is built for ``kv = q * access_elems`` and shared by the group."""
+        q = ceil_div(kv, self.geo.access_elems)
+        return self._broadcast(self._cached(("context", layer, q),
+                                            partial(self._context_items, layer, q * self.geo.access_elems)))
+
+    def _context_items(self, layer: int, kv: int) -> list:
         geo, vc = self.geo, self.layout.vcache[layer]
         dh = self.config.d_head
         items: list = [MEMO]      # the same for the 16 positions of a group: memoized as one unit (a hint)
@@ -228,7 +255,7 @@ class PimGptMapper:
                 else:
                     items.extend(tile.at(base + i * vc.rows_per_dim) for i in range(last - first))
         items.append(SYNC)
-        return self._broadcast(items)
+        return items
 
     def embedding_read(self) -> list[list]:
         """The token and position embedding rows: d_model values each, read from one bank of channel 0."""
