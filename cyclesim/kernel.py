@@ -57,6 +57,12 @@ class Simulator:
             bucket.append(callback)
             bucket.append(arg)
 
+    def calendar(self) -> tuple[list[int], dict[int, list]]:
+        """The queue itself, ``(heap of times, time -> [cb, arg, ...])``, for a hot loop that schedules without a
+        call: an event at ``t >= now`` is ``buckets[t] += [cb, arg]``, pushing ``t`` on the heap if the bucket is
+        new (exactly what :meth:`schedule` does). The two objects live as long as the simulator."""
+        return self._times, self._buckets
+
     def at(self, time: int, callback: Callback, arg: Any = None) -> None:
         """Run ``callback(arg)`` at absolute tick ``time`` (not before now)."""
         if time < self.now:

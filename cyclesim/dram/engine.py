@@ -44,6 +44,7 @@ application of its composite, whatever the repeat count.
 
 from __future__ import annotations
 
+from heapq import heappush
 from itertools import compress
 from itertools import repeat as _repeat
 from operator import ne, sub
@@ -76,13 +77,14 @@ class _Next:
 
 
 class ChannelEngine(Component):
-    __slots__ = ("ctl", "system", "_fire")
+    __slots__ = ("ctl", "system", "_fire", "_times", "_buckets")
 
     def __init__(self, sim, system, ctl: ChannelController):
         super().__init__(sim, f"dram.ch{ctl.ch}", "dram")
         self.ctl = ctl
         self.system = system
         self._fire = self.fire      # one bound method for every command event
+        self._times, self._buckets = sim.calendar()
 
     def start(self, cycle: int) -> None:
         self.sim.schedule(cycle - self.sim.now if cycle > self.sim.now else 0, self.step)
@@ -93,9 +95,18 @@ class ChannelEngine(Component):
         ctl.commit()
         s = ctl.decide()
         if s == S_CMD:
-            sim = self.sim
-            d = ctl.p_t - sim.now
-            sim.schedule(d if d > 0 else 0, self._fire)
+            # = self.sim.schedule(max(ctl.p_t - now, 0), self._fire), inline (one event per command)
+            t = ctl.p_t
+            now = self.sim.now
+            if t < now:
+                t = now
+            bucket = self._buckets.get(t)
+            if bucket is None:
+                self._buckets[t] = [self._fire, None]
+                heappush(self._times, t)
+            else:
+                bucket.append(self._fire)
+                bucket.append(None)
         else:
             self._other(s)
 
