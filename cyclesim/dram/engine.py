@@ -47,7 +47,7 @@ from __future__ import annotations
 from heapq import heappush
 from itertools import compress
 from itertools import repeat as _repeat
-from operator import ne, sub
+from operator import ne
 
 from archsim.cyclesim.dram.controller import (S_BLOCK, S_BLOCK_END, S_CMD, S_END, S_REPEAT, S_SYNC, S_TAIL,
                                              ChannelController)
@@ -376,15 +376,16 @@ class ChannelEngine(Component):
             cuts = [k for k in range(1, len(idx)) if idx[k] != idx[k - 1] + 1]
             lo = [0] + cuts
             hi = cuts + [len(idx)]
-            minus = (-base).__add__
-            e.nxt_runs = tuple((idx[a], idx[b - 1] + 1, tuple(map(minus, nxt[idx[a]:idx[b - 1] + 1])))
+            # (a list comprehension: twice as fast as mapping a bound int.__add__)
+            e.nxt_runs = tuple((idx[a], idx[b - 1] + 1, tuple([v - base for v in nxt[idx[a]:idx[b - 1] + 1]]))
                                for a, b in zip(lo, hi))
         else:
             e.nxt_runs = ()
         # window histories hold issue cycles; those at or after base were appended by this block
         e.hist = tuple(tuple(x - base for x in h if x >= base) for h in st.hist) if any(st.hist) else ()
-        d = list(map(sub, st.counts, counts0))
-        e.counts = tuple(zip(compress(range(len(d)), d), compress(d, d)))
+        counts = st.counts
+        e.counts = tuple([(i, counts[i] - counts0[i])
+                          for i in list(compress(range(len(counts)), map(ne, counts, counts0)))])
         e.rows = tuple([-1 if r < 0 else (r - base_row if r - base_row in rel_rows else -2) for r in st.open_row])
         e.rows_same = e.rows[0] if e.rows.count(e.rows[0]) == len(e.rows) else None
         e.exact_next = -2 not in e.rows
@@ -464,9 +465,8 @@ class ChannelEngine(Component):
         st = ctl.st
         # each recorded slot ends at base + its offset exactly (see the module docstring)
         nxt = st.nxt
-        add_base = base.__add__
         for a, b, rel in e.nxt_runs:
-            nxt[a:b] = map(add_base, rel)
+            nxt[a:b] = [base + v for v in rel]    # (twice as fast as mapping a bound int.__add__)
         if e.hist:
             for k, new in enumerate(e.hist):
                 if new:
