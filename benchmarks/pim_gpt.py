@@ -37,7 +37,7 @@ def one_run(model: str, prompt: int, tokens: int) -> dict:
             "clock_mhz": r.clock_mhz, "energy_j": r.energy_joules, "dram_commands": dram_cmds,
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "blocks": f"{r.blocks_simulated:,} simulated, {r.blocks_reused:,} reused",
-            "memo": r.extra.get("blocks.memo", "")}
+            "memo": r.extra.get("blocks.memo", ""), "tails": r.extra.get("pim.tail_memo", "")}
 
 
 def main() -> None:
@@ -61,7 +61,7 @@ def main() -> None:
         runs.append(r)
         print(f"run {i + 1}: {r['wall_s']:.2f} s wall, {r['cpu_s']:.2f} s CPU for {r['simulated_s'] * 1e3:.2f} ms "
               f"simulated ({r['wall_s'] / r['simulated_s']:,.0f}x slower than the hardware), peak "
-              f"{r['peak_mb']:,.0f} MB; blocks {r['blocks']}; memo {r['memo']}", flush=True)
+              f"{r['peak_mb']:,.0f} MB; blocks {r['blocks']}; memo {r['memo']}; tail memo {r['tails']}", flush=True)
     if len({(r["cycles"], r["energy_j"], r["dram_commands"]) for r in runs}) != 1:
         raise SystemExit("runs disagree: the simulation is not deterministic")
     r = runs[0]

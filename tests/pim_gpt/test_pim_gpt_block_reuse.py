@@ -138,3 +138,29 @@ def test_lazy_program_work_builds_once():
     assert w["program"] == ["p"] and w["program"] == ["p"] and built == [1]
     with pytest.raises(KeyError):
         w["other"]
+
+
+# GPT-2 XL x 128 tokens (prompt 64), burst mode, as simulated by commit 3325b52: before block reuse, the tail memo,
+# lazy blocks and the generated rule updates (issue 11 asks the faster simulator to give exactly these figures)
+XL128_BEFORE = {"cycles": 683022979, "energy_j": 2.77548327728636, "busy_cycles": 649821315, "commands": {
+    "ACT16": 14608316, "ACT": 12740460, "MAC16": 805638144, "MODE_BANK": 17996515, "MODE_REG": 17996523,
+    "PREA": 14833418, "PRE": 9365710, "RDMAC16": 17664000, "RD": 25600, "REFab": 1639408, "WRGB": 36966400,
+    "WR": 13369344}}
+
+
+@pytest.mark.slow
+def test_gpt2_xl_128_tokens_equals_the_simulator_before_the_speed_work(monkeypatch):
+    """The figures of the simulator before issue 11 (recorded above), with and without the tail memo."""
+    from archsim.cyclesim.dram import tailmemo
+
+    w = workloads.gpt("gpt2-xl").decode(prompt=64, tokens=128)
+    for enabled in (True, False):
+        monkeypatch.setattr(tailmemo.TailMemo, "enabled", enabled)
+        r = archsim.simulate("pim_gpt", w, mode="burst")
+        stats = r.components["pim"]["stats"]
+        assert r.cycles == XL128_BEFORE["cycles"]
+        assert r.energy_joules == XL128_BEFORE["energy_j"]
+        assert stats["busy_cycles"] == XL128_BEFORE["busy_cycles"]
+        assert {k[:-len("_commands")]: v for k, v in stats.items()
+                if k.endswith("_commands") and k != "dram_commands"} == XL128_BEFORE["commands"]
+        assert (int(r.extra["pim.tail_memo"].split()[0]) > 0) == enabled
