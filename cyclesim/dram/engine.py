@@ -350,7 +350,9 @@ class ChannelEngine(Component):
     def _rel_state(self, base: int, base_row: int, rel_rows: frozenset) -> tuple:
         st = self.ctl.st
         rules = self.ctl.rules
-        nxt = tuple([v - base if v > base else 0 for v in st.nxt])
+        # (v > base) and (v - base): v - base, or False (== 0, same hash) at or before base; faster than a
+        # conditional expression
+        nxt = tuple([(v > base) and (v - base) for v in st.nxt])
         last = st.last + rules.bus_gap - base
         hist = tuple(tuple([h + w[2] - base if h + w[2] > base else 0 for h in st.hist[k]])
                      for k, w in enumerate(rules.windows)) if rules.windows else ()
