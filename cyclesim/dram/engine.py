@@ -137,6 +137,44 @@ class ChannelEngine(Component):
         else:  # pragma: no cover
             raise AssertionError(f"unexpected controller status {s}")
 
+    def play(self, end: int | None = None) -> int:
+        """The controller's decisions in a loop, without kernel events (burst mode, this channel on its own: the
+        same decide/commit sequence the events would make), until the program ends; or, with ``end``, until
+        item ``end`` of the top-level list (a tail, :mod:`archsim.cyclesim.dram.tailmemo`: the SYNC there is left
+        to the caller). A SYNC releases at once (nobody else to wait for); a MEMO hint runs the tail memo, except
+        inside a tail (whose recording covers it). Returns the decisions made."""
+        ctl = self.ctl
+        st = ctl.st
+        gap = ctl.rules.bus_gap
+        decide, commit, run_tiles = ctl.decide, ctl.commit, self.run_tiles
+        steps = 0
+        while end is None or ctl.pos < end or ctl.c_left > 0 or ctl.wn or ctl.frames:
+            steps += 1
+            s = decide()
+            if s == S_CMD:
+                commit()
+            elif s == S_REPEAT:
+                item = ctl.p_block
+                run_tiles(item.shape, item.row_base, item.count, item.row_stride)
+            elif s == S_BLOCK:
+                item = ctl.p_block
+                run_tiles(item.shape, item.row_base, 1, 0)
+            elif s == S_TAIL:
+                if end is None:
+                    steps += self.system.tails.run(self)
+            elif s == S_SYNC:
+                if end is not None:     # reached through items that issue nothing (a DELAY): the caller's
+                    ctl.pos -= 1
+                    break
+                ctl.ready = max(st.done, ctl.ready, st.last + gap)
+                ctl.base = ctl.ready + 1
+                ctl.bases.append(ctl.base)
+            elif s == S_END:
+                break
+            else:  # pragma: no cover
+                raise AssertionError(f"unexpected controller status {s}")
+        return steps
+
     # -- blocks and repeats -------------------------------------------------------------------------------------
     def run_tiles(self, shape, row: int, count: int, stride: int) -> int:
         """Run ``count`` instances of ``shape`` at rows ``row``, ``row + stride``, ... now, from the memo where

@@ -23,7 +23,7 @@ from archsim.base.errors import SimulationError
 from archsim.cyclesim.clock import Timebase
 from archsim.cyclesim.dram.channel import CompiledRules
 from archsim.cyclesim.dram.config import DramConfig
-from archsim.cyclesim.dram.controller import S_BLOCK, S_CMD, S_END, S_REPEAT, S_SYNC, S_TAIL, ChannelController
+from archsim.cyclesim.dram.controller import ChannelController
 from archsim.cyclesim.dram.engine import ChannelEngine
 from archsim.cyclesim.dram.program import (OP_MEMO, OP_SYNC, OP_WR, AddressMapping, DramBlock, DramRepeat,
                                           as_channel_lists, validate_instr)
@@ -342,37 +342,9 @@ class DramSystem:
 
     def _run_alone(self, eng: ChannelEngine) -> None:
         """Burst mode with one channel simulated (the others replicate it, or there are none): the controller's
-        decisions in a loop, without kernel events, which only order channels against each other. The same
-        decide/commit sequence as the events would make; a SYNC releases at once (nobody else to wait for).
-        Each decision counts as an event."""
-        ctl = eng.ctl
-        st = ctl.st
-        gap = self.rules.bus_gap
-        decide, commit, run_tiles = ctl.decide, ctl.commit, eng.run_tiles
-        tails = self.tails
-        steps = 0
-        while True:
-            steps += 1
-            s = decide()
-            if s == S_CMD:
-                commit()
-            elif s == S_REPEAT:
-                item = ctl.p_block
-                run_tiles(item.shape, item.row_base, item.count, item.row_stride)
-            elif s == S_BLOCK:
-                item = ctl.p_block
-                run_tiles(item.shape, item.row_base, 1, 0)
-            elif s == S_TAIL:
-                steps += tails.run(eng)
-            elif s == S_SYNC:
-                ctl.ready = max(st.done, ctl.ready, st.last + gap)
-                ctl.base = ctl.ready + 1
-                ctl.bases.append(ctl.base)
-            elif s == S_END:
-                break
-            else:  # pragma: no cover
-                raise AssertionError(f"unexpected controller status {s}")
-        self.sim.events_run += steps
+        decisions in a loop, without kernel events, which only order channels against each other
+        (:meth:`ChannelEngine.play`). Each decision counts as an event."""
+        self.sim.events_run += eng.play()
 
     def _end(self, start: int) -> int:
         """Where the run that started at ``start`` ended: every channel's commands done and released."""

@@ -28,7 +28,6 @@ The entries live in the system's block memo (bounded by :data:`archsim.cyclesim.
 
 from __future__ import annotations
 
-from archsim.cyclesim.dram.controller import S_BLOCK, S_CMD, S_END, S_REPEAT, S_SYNC, S_TAIL
 from archsim.cyclesim.dram.program import OP_ARRIVE, OP_SYNC
 from archsim.cyclesim.dram.runmemo import RunShape
 
@@ -75,7 +74,7 @@ class TailMemo:
             self.hits += 1
             return 0
         snap = eng._snapshot()
-        steps = self._simulate(eng, end)
+        steps = eng.play(end)
         e = eng._record(ref, lo, rows, *snap)
         e.plain = False
         e.refs = ctl.refreshes - snap[-1]
@@ -96,29 +95,3 @@ class TailMemo:
         ref = ctl.ref_due if ctl.ref_due < start else start
         return ("tail", sig, ctl.timed, start - ref, ctl.ready - ref if ctl.ready > ref else 0, ctl.ref_due - ref,
                 eng._rel_state(ref, lo, rows)), ref
-
-    @staticmethod
-    def _simulate(eng, end: int) -> int:
-        """The controller's decisions up to item ``end`` (as :meth:`DramSystem._run_alone` makes them)."""
-        ctl = eng.ctl
-        decide, commit, run_tiles = ctl.decide, ctl.commit, eng.run_tiles
-        steps = 0
-        while ctl.pos < end or ctl.c_left > 0 or ctl.wn or ctl.frames:
-            steps += 1
-            s = decide()
-            if s == S_CMD:
-                commit()
-            elif s == S_REPEAT:
-                item = ctl.p_block
-                run_tiles(item.shape, item.row_base, item.count, item.row_stride)
-            elif s == S_BLOCK:
-                item = ctl.p_block
-                run_tiles(item.shape, item.row_base, 1, 0)
-            elif s == S_SYNC:       # reached through items that issue nothing (a DELAY): leave it to the caller
-                ctl.pos -= 1
-                break
-            elif s == S_END:
-                break
-            elif s != S_TAIL:       # a second hint inside the tail: this recording covers it
-                raise AssertionError(f"unexpected controller status {s} inside a tail")  # pragma: no cover
-        return steps
