@@ -17,7 +17,8 @@ contain). A block's effect is recorded relative to its start cycle ``base`` (the
 could issue) and its base row. The *relative state key* is (block shape, channel state relative to ``base``):
 earliest-issue slots, command bus, window histories and completion time clamped at ``base`` (anything at or
 before ``base`` cannot bind), the open row of each bank relative to the block's base row if the block touches
-that row (``-1`` closed, ``-2`` a row the block does not touch), and the mode. Applying an entry is exact because
+that row (``ROW_CLOSED`` closed, ``ROW_OTHER`` a row the block does not touch: sentinels no relative row can
+equal), and the mode. Applying an entry is exact because
 every timing update is a monotone max of ``base + constant``. Two kinds of entries:
 
 * plain, keyed by the relative state key: recorded from an execution whose commands all issued before the
@@ -31,7 +32,7 @@ Keys are interned as integer ids (``DramSystem.key_ids``; ids are never reused, 
 
 A repeat runs its instances through these entries. Each entry caches, per row stride, the key the next instance
 will see and the start-to-start distance ``d`` (both are functions of the entry when the entry knows every open
-row, i.e. no ``-2``). When that next key equals the entry's own key the repeat is in *steady state*: every further
+row, i.e. no ``ROW_OTHER``). When that next key equals the entry's own key the repeat is in *steady state*: every further
 instance takes ``d`` cycles and adds the same counters, so all m instances that end before the next refresh due
 cycle are applied at once (counters times m, timing state of the last one, trace of each if recorded). An entry
 whose successor is such a steady entry also caches *composites* (row strides >= 0): itself followed by m steady
@@ -55,6 +56,10 @@ from archsim.cyclesim.dram.program import DramBlock
 from archsim.cyclesim.kernel import Component
 
 MEMO_LIMIT = 200_000  # entries per system; cleared when full (results stay exact, only speed changes)
+# open-row codes of keys and entries besides a row relative to the base row (which may be negative: the segment
+# and tail memos code every row of the bank relative to an anchor): closed, and open on a row not coded
+ROW_CLOSED = -1 << 40
+ROW_OTHER = -1 << 41
 
 
 class _Entry:
@@ -395,12 +400,13 @@ class ChannelEngine(Component):
         hist = tuple(tuple([h + w[2] - base if h + w[2] > base else 0 for h in st.hist[k]])
                      for k, w in enumerate(rules.windows)) if rules.windows else ()
         if st.n_open == 0:
-            rows = -1
+            rows = ROW_CLOSED
         elif st.all_row >= 0:
             r = st.all_row - base_row
-            rows = r if r in rel_rows else -2
+            rows = r if r in rel_rows else ROW_OTHER
         else:
-            rows = tuple([-1 if r < 0 else (r - base_row if r - base_row in rel_rows else -2) for r in st.open_row])
+            rows = tuple([ROW_CLOSED if r < 0 else (r - base_row if r - base_row in rel_rows else ROW_OTHER)
+                          for r in st.open_row])
         done = st.done - base if st.done > base else 0
         return nxt, last if last > 0 else 0, hist, rows, st.mode, done
 
@@ -426,9 +432,10 @@ class ChannelEngine(Component):
         counts = st.counts
         e.counts = tuple([(i, counts[i] - counts0[i])
                           for i in list(compress(range(len(counts)), map(ne, counts, counts0)))])
-        e.rows = tuple([-1 if r < 0 else (r - base_row if r - base_row in rel_rows else -2) for r in st.open_row])
+        e.rows = tuple([ROW_CLOSED if r < 0 else (r - base_row if r - base_row in rel_rows else ROW_OTHER)
+                        for r in st.open_row])
         e.rows_same = e.rows[0] if e.rows.count(e.rows[0]) == len(e.rows) else None
-        e.exact_next = -2 not in e.rows
+        e.exact_next = ROW_OTHER not in e.rows
         e.next = {}
         e.combo = {}
         e.mode = st.mode
@@ -516,8 +523,8 @@ class ChannelEngine(Component):
         if e.last_rel is not None:
             st.last = base + e.last_rel
         code = e.rows_same
-        if code is not None and code != -2:   # every bank ends closed, or open on the same block row
-            row = base_row + code if code >= 0 else -1
+        if code is not None and code != ROW_OTHER:   # every bank ends closed, or open on the same block row
+            row = base_row + code if code != ROW_CLOSED else -1
             if (st.all_row != row) if row >= 0 else st.n_open:
                 st.open_row[:] = _repeat(row, st.banks)
                 st.n_open = st.banks if row >= 0 else 0
@@ -525,10 +532,10 @@ class ChannelEngine(Component):
         else:
             open_row = st.open_row
             for b, code in enumerate(e.rows):
-                if code >= 0:
-                    open_row[b] = base_row + code
-                elif code == -1:
+                if code == ROW_CLOSED:
                     open_row[b] = -1
+                elif code != ROW_OTHER:
+                    open_row[b] = base_row + code
             st.n_open = st.banks - open_row.count(-1)
             r0 = open_row[0]
             st.all_row = r0 if r0 >= 0 and open_row.count(r0) == st.banks else -1

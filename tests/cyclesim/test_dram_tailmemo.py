@@ -170,3 +170,31 @@ def test_pim_gpt_with_and_without_the_tail_memo(monkeypatch, model):
     hits = int(on.extra["pim.tail_memo"].split()[0])
     assert hits > 0 and off.extra["pim.tail_memo"] == "0 hits / 0 misses"
     assert (on.cycles, on.components, on.energy_pj) == (off.cycles, off.components, off.energy_pj)
+
+
+def test_open_rows_below_the_anchor_are_not_confused_with_closed_or_untouched_banks():
+    """The segment and tail memos code every open row relative to an anchor, so relative rows can be negative;
+    the codes for a closed bank and for a row not coded must not collide with them (they were -1 and -2, so a
+    bank open one row below the anchor keyed like a closed bank). Two states that differ only there must key
+    differently, and a tail recorded from one must not be applied to the other (checked against command mode)."""
+    spec = aim_spec(timing_cycles={"nREFI": 100_000})
+    cfg = DramSystem(spec).cfg
+    anchor = 500
+    keys = []
+    for prelude in ([P.pre()], [P.act(anchor - 1)], [P.act(anchor - 2)]):   # closed; all open below the anchor
+        system = DramSystem(spec, "burst")
+        system.run([prelude + [SYNC]] * cfg.channels)
+        keys.append(system.segments.key(50_000, anchor)[0])     # long after: every timing slot has expired
+    assert len(set(keys)) == 3
+
+    # the same tail (a single-bank MAC at the anchor row) after every bank was left closed, or open one row below
+    # the anchor, each followed by a long DELAY: only the open rows differ at the tail's start
+    tail = [MEMO, P.mac_sbk(3, anchor, 0, 4), P.rd_mac(), SYNC]
+    progs = [[P.pre(), P.delay(5000)] + tail, [P.act(anchor - 1), P.delay(5000)] + tail]
+    res = {}
+    for mode in ("command", "burst"):
+        system = DramSystem(spec, mode)
+        res[mode] = [system.run([progs[k % 2]] * cfg.channels, start_cycle=k * 100_000 + 7) for k in range(6)]
+    for a, b in zip(res["command"], res["burst"]):
+        same(a, b)
+    assert system.tails.hits >= 2
