@@ -60,6 +60,8 @@ MEMO_LIMIT = 200_000  # entries per system; cleared when full (results stay exac
 # and tail memos code every row of the bank relative to an anchor): closed, and open on a row not coded
 ROW_CLOSED = -1 << 40
 ROW_OTHER = -1 << 41
+WHOLE_REPEAT_MAX = 64  # repeats of at most this many instances are also memoized whole (see run_tiles)
+WHOLE_REPEAT_STEPS = 5  # ... if their first run took at least this many memo steps
 
 
 class _Entry:
@@ -183,7 +185,62 @@ class ChannelEngine(Component):
     # -- blocks and repeats -------------------------------------------------------------------------------------
     def run_tiles(self, shape, row: int, count: int, stride: int) -> int:
         """Run ``count`` instances of ``shape`` at rows ``row``, ``row + stride``, ... now, from the memo where
-        possible (see the module docstring); returns the cycle of the channel's last command."""
+        possible (see the module docstring); returns the cycle of the channel's last command.
+
+        A short repeat (2 to ``WHOLE_REPEAT_MAX`` instances) whose first run took at least ``WHOLE_REPEAT_STEPS``
+        memo steps (refreshes cut its steady run) is also memoized as a whole: keyed by its shape, count and
+        stride, the relative state at its start with every row it touches coded (not only the first instance's),
+        and the refresh due cycle relative to its start (at or after it: an overdue refresh is not keyable, as
+        for the instance entries). Its execution is a function of that key, so one application of the recorded
+        effect replaces the chain of instance, composite and refresh-phase entries (PIM-GPT's V append: 16
+        instances cut by about four refreshes). Which repeats qualify changes only the speed."""
+        ctl = self.ctl
+        if count < 2 or count > WHOLE_REPEAT_MAX or ctl.st.trace is not None:
+            return self._run_instances(shape, row, count, stride)
+        system = self.system
+        row_acc = ctl.row_acc
+        timing = shape.timing(row_acc)
+        sig = (timing, count, stride)
+        whole = system.whole_repeats.get(sig)
+        if whole is None:   # first time: worth it if the chain took several steps (refreshes cut it)
+            s0 = system.tile_steps
+            t = self._run_instances(shape, row, count, stride)
+            system.whole_repeats[sig] = system.tile_steps - s0 >= WHOLE_REPEAT_STEPS
+            return t
+        if not whole:
+            return self._run_instances(shape, row, count, stride)
+        st = ctl.st
+        base = st.last + ctl.rules.bus_gap
+        if ctl.ready > base:
+            base = ctl.ready
+        due = ctl.ref_due - base
+        if due < 0:
+            return self._run_instances(shape, row, count, stride)
+        rel_rows = shape.rows(row_acc)[0]
+        rows = frozenset(x + j * stride for x in rel_rows for j in range(count)) if stride else rel_rows
+        key = self._repeat_key(timing, count, stride, due, base, row, rows)
+        e = system.memo.get(key)
+        if e is not None:
+            self._apply(e, base, row)
+            system.memo_hits += count
+            system.tile_steps += 1
+            return st.last
+        snap = self._snapshot()
+        self._run_instances(shape, row, count, stride)
+        e = self._record(base, row, rows, *snap)
+        e.plain = False
+        e.refs = ctl.refreshes - snap[-1]
+        e.ref_due_rel = ctl.ref_due - base
+        e.exact_next = False
+        self.remember(key, e)
+        return st.last
+
+    def _repeat_key(self, timing, count: int, stride: int, due: int, base: int, row: int, rows) -> tuple:
+        """The whole-repeat key (see :meth:`run_tiles`)."""
+        return ("repeat", timing, count, stride, due, self._rel_state(base, row, rows))
+
+    def _run_instances(self, shape, row: int, count: int, stride: int) -> int:
+        """:meth:`run_tiles` instance by instance (instance, composite and refresh-phase entries)."""
         ctl = self.ctl
         st = ctl.st
         system = self.system

@@ -198,3 +198,44 @@ def test_open_rows_below_the_anchor_are_not_confused_with_closed_or_untouched_ba
     for a, b in zip(res["command"], res["burst"]):
         same(a, b)
     assert system.tails.hits >= 2
+
+
+def _v_programs(cfg):
+    """The V append in miniature: a single-bank write (position % 16), then 16 rows x a write to every bank."""
+    return {p: [[P.wr_sbk(p % 16, 2000, 0, 1), DramRepeat(V_TILE, 16, 3000 + p % 3, 7), SYNC]] * cfg.channels
+            for p in range(32)}
+
+
+def _v_drive(spec, mode):
+    system = DramSystem(spec, mode)
+    rng = random.Random(3)
+    out = []
+    t = 0
+    for k in range(120):   # long idle gaps, then the start 300 to 700 cycles after a refresh fell due
+        t = (t // 1500 + 30) * 1500 + rng.choice((300, 500, 700))
+        out.append(system.run(_v_programs(system.cfg)[k % 32], start_cycle=t))
+    return system, out
+
+
+def test_whole_repeat_memo_agrees_with_command_mode_and_planted_fault_is_caught(monkeypatch):
+    """Repeats whose chain refreshes cut (nREFI 1500: several refreshes in each) are memoized whole after their
+    first run; every result equals command mode's, whole-repeat entries were used, and a key without the
+    refresh phase (the runs start at three phases from the same state) is caught by the same comparison."""
+    from archsim.cyclesim.dram import engine
+
+    spec = aim_spec(timing_cycles={"nREFI": 1500})
+    _, ref = _v_drive(spec, "command")
+    system, got = _v_drive(spec, "burst")
+    for a, b in zip(ref, got):
+        same(a, b)
+    assert any(k[0] == "repeat" for k in system.memo if type(k) is tuple)
+    assert any(system.whole_repeats.values())
+
+    orig = engine.ChannelEngine._repeat_key
+
+    def wrong(self, timing, count, stride, due, base, row, rows):
+        return orig(self, timing, count, stride, 0, base, row, rows)
+
+    monkeypatch.setattr(engine.ChannelEngine, "_repeat_key", wrong)
+    _, bad = _v_drive(spec, "burst")
+    assert any(a.cycles != b.cycles or a.commands != b.commands for a, b in zip(ref, bad))
