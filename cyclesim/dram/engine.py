@@ -227,13 +227,19 @@ class ChannelEngine(Component):
             return st.last
         snap = self._snapshot()
         self._run_instances(shape, row, count, stride)
-        e = self._record(base, row, rows, *snap)
+        self.remember(key, self.record_phased(base, row, rows, snap))
+        return st.last
+
+    def record_phased(self, base: int, base_row: int, rows, snap: tuple) -> _Entry:
+        """The effect since ``snap`` (a :meth:`_snapshot`) as an entry keyed with the refresh phase: it carries the
+        refreshes issued and the next due cycle relative to ``base`` (whole repeats, segments, tails)."""
+        ctl = self.ctl
+        e = self._record(base, base_row, rows, *snap)
         e.plain = False
         e.refs = ctl.refreshes - snap[-1]
         e.ref_due_rel = ctl.ref_due - base
         e.exact_next = False
-        self.remember(key, e)
-        return st.last
+        return e
 
     def _repeat_key(self, timing, count: int, stride: int, due: int, base: int, row: int, rows) -> tuple:
         """The whole-repeat key (see :meth:`run_tiles`)."""

@@ -102,13 +102,7 @@ class SegmentMemo:
 
     @staticmethod
     def _entry(eng, snap, ref: int, anchor: int, rows: range):
-        ctl = eng.ctl
-        e = eng._record(ref, anchor, rows, *snap)
-        e.plain = False
-        e.refs = ctl.refreshes - snap[-1]
-        e.ref_due_rel = ctl.ref_due - ref
-        e.exact_next = False
-        return e
+        return eng.record_phased(ref, anchor, rows, snap)
 
     def apply(self, effect, ref: int, anchor: int) -> None:
         system = self.system

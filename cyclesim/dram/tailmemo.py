@@ -75,12 +75,7 @@ class TailMemo:
             return 0
         snap = eng._snapshot()
         steps = eng.play(end)
-        e = eng._record(ref, lo, rows, *snap)
-        e.plain = False
-        e.refs = ctl.refreshes - snap[-1]
-        e.ref_due_rel = ctl.ref_due - ref
-        e.exact_next = False
-        eng.remember(key, e)
+        eng.remember(key, eng.record_phased(ref, lo, rows, snap))
         self.misses += 1
         return steps
 
