@@ -201,13 +201,17 @@ class ChannelEngine(Component):
         row_acc = ctl.row_acc
         timing = shape.timing(row_acc)
         sig = (timing, count, stride)
-        whole = system.whole_repeats.get(sig)
-        if whole is None:   # first time: worth it if the chain took several steps (refreshes cut it)
+        rows = system.whole_repeats.get(sig)
+        if rows is None:    # first time: worth it if the chain took several steps (refreshes cut it)
             s0 = system.tile_steps
             t = self._run_instances(shape, row, count, stride)
-            system.whole_repeats[sig] = system.tile_steps - s0 >= WHOLE_REPEAT_STEPS
+            rows = False
+            if system.tile_steps - s0 >= WHOLE_REPEAT_STEPS:   # every row the repeat touches, relative to its first
+                rel_rows = shape.rows(row_acc)[0]
+                rows = frozenset(x + j * stride for x in rel_rows for j in range(count)) if stride else rel_rows
+            system.whole_repeats[sig] = rows
             return t
-        if not whole:
+        if rows is False:
             return self._run_instances(shape, row, count, stride)
         st = ctl.st
         base = st.last + ctl.rules.bus_gap
@@ -216,8 +220,6 @@ class ChannelEngine(Component):
         due = ctl.ref_due - base
         if due < 0:
             return self._run_instances(shape, row, count, stride)
-        rel_rows = shape.rows(row_acc)[0]
-        rows = frozenset(x + j * stride for x in rel_rows for j in range(count)) if stride else rel_rows
         key = self._repeat_key(timing, count, stride, due, base, row, rows)
         e = system.memo.get(key)
         if e is not None:
@@ -240,6 +242,16 @@ class ChannelEngine(Component):
         e.ref_due_rel = ctl.ref_due - base
         e.exact_next = False
         return e
+
+    def phased_state(self, start: int, anchor: int, rows) -> tuple[tuple, int]:
+        """``(state, ref)``: the channel state that can bind a command issued at or after ``start``, relative
+        to ``ref`` (``start``, or the due cycle of a refresh already overdue, which issues first) and to the
+        anchor row, with the refresh phase: ``(start - ref, ready - ref clamped, ref_due - ref, relative
+        state)``. The key of segments and tails (their docstrings say why it is complete)."""
+        ctl = self.ctl
+        ref = ctl.ref_due if ctl.ref_due < start else start
+        return (start - ref, ctl.ready - ref if ctl.ready > ref else 0, ctl.ref_due - ref,
+                self._rel_state(ref, anchor, rows)), ref
 
     def _repeat_key(self, timing, count: int, stride: int, due: int, base: int, row: int, rows) -> tuple:
         """The whole-repeat key (see :meth:`run_tiles`)."""

@@ -38,7 +38,7 @@ product): one program item, expanded in command mode, run in closed form between
 
 A ``MEMO`` item (:data:`MEMO`) tells burst mode that the items from it to the next SYNC (the *tail*) are worth
 memoizing as one unit: the channel's effect over the tail is keyed by the tail's rows-relative signature and the
-channel's relative state, and reused wherever both recur (:meth:`archsim.cyclesim.dram.engine.ChannelEngine.run_tail`).
+channel's relative state, and reused wherever both recur (:meth:`archsim.cyclesim.dram.tailmemo.TailMemo.run`).
 It issues nothing and changes no cycle; a mapper puts it where the rest of a program recurs although its start
 does not (PIM-GPT's attention scores after the position's K/V append). It may not directly follow an RD/WR
 request (it would end the FR-FCFS window there) and is ignored in command mode and inside blocks.

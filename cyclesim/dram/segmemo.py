@@ -62,10 +62,8 @@ class SegmentMemo:
         ctl = system._ctls[0]
         if ctl.frames or ctl.c_left or ctl.wn or ctl.st.trace is not None or system.sim.now > start:
             return None
-        ref = ctl.ref_due if ctl.ref_due < start else start
-        ready = ctl.ready - ref if ctl.ready > ref else 0
-        state = system.engines[0]._rel_state(ref, anchor, self._rows(anchor))
-        return ("segment", start - ref, ready, ctl.ref_due - ref, state), ref
+        state, ref = system.engines[0].phased_state(start, anchor, self._rows(anchor))
+        return ("segment",) + state, ref
 
     def begin(self) -> tuple:
         system = self.system

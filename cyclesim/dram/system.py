@@ -183,7 +183,7 @@ class DramSystem:
         self.key_ids: dict = {}                  # relative state key -> id (memo keys use the id)
         self.key_counter = itertools.count()
         self.memo_hits = self.memo_misses = self.tile_steps = 0
-        self.whole_repeats: dict = {}            # (shape, count, stride) -> memoized whole (engine.run_tiles)
+        self.whole_repeats: dict = {}            # (shape, count, stride) -> rows if memoized whole, else False
         self._shadow: Shadow | None = None      # channels 1.. replicate channel 0 while set
         self.run_memo = RunMemo(self)            # whole recurring runs (burst mode)
         self.segments = SegmentMemo(self)        # blocks of runs the program runner reuses (burst mode)

@@ -87,6 +87,5 @@ class TailMemo:
         start = ctl.st.last + ctl.rules.bus_gap
         if ctl.ready > start:
             start = ctl.ready
-        ref = ctl.ref_due if ctl.ref_due < start else start
-        return ("tail", sig, ctl.timed, start - ref, ctl.ready - ref if ctl.ready > ref else 0, ctl.ref_due - ref,
-                eng._rel_state(ref, lo, rows)), ref
+        state, ref = eng.phased_state(start, lo, rows)
+        return ("tail", sig, ctl.timed) + state, ref
