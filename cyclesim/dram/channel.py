@@ -98,6 +98,7 @@ class CompiledRules:
             self.earl.append(earls)
             self.gap.append(gaps)
         self.apply_upd = [[_update_function(u) for u in row] for row in self.upd]
+        self._cross: dict[tuple, int] = {}
         self.win_pre = [[w for w in self.windows if ci in w[0]] for ci in range(n)]
         self.win_fol = [[(k, w[2], w[3]) for k, w in enumerate(self.windows) if ci in w[1]] for ci in range(n)]
         self.max_window = max([w[3] for w in self.windows], default=0)
@@ -118,6 +119,18 @@ class CompiledRules:
         # a command can be collapsed into a closed-form run when only its own spacing binds after the first one
         self.runnable = [not self.win_fol[ci] and not self.win_pre[ci] and self.effect[ci] == EFF_NONE
                          and self.sets_mode[ci] < 0 for ci in range(n)]
+
+    def cross(self, p: int, pb: int, f: int, fb: int) -> int:
+        """The largest latency by which command ``p`` at bank ``pb`` raises an earliest slot of command ``f`` at
+        bank ``fb`` (``-1`` = channel-wide), or a large negative number if it raises none: issuing ``p`` at
+        ``t`` makes ``f`` at ``fb`` wait until at least ``t + cross`` by the slots (the bus aside)."""
+        key = (p, pb, f, fb)
+        v = self._cross.get(key)
+        if v is None:
+            own = set(self.earl[f][fb + 1])
+            v = max([lat for lat, slots in self.upd[p][pb + 1] or () for i in slots if i in own], default=-(1 << 60))
+            self._cross[key] = v
+        return v
 
     def _slot(self, lv: int, f: int, b: int, slots) -> int:
         if lv == 0:

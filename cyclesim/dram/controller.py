@@ -52,7 +52,7 @@ class ChannelController:
                  "nrefi", "q", "win", "wn", "seq", "c_op", "c_bank", "c_row", "c_col", "c_left", "p_ci", "p_bank",
                  "p_row", "p_col", "p_t", "p_n", "p_kind", "p_e", "p_block", "stop_depth", "instr_cmd", "ci",
                  "refreshes", "row_acc", "slack", "p_idx", "stream", "ci_rd", "ci_wr", "ci_act", "ci_pre",
-                 "fast_repeat", "base", "timed", "bases")
+                 "fast_repeat", "base", "timed", "bases", "plan", "plan_e", "pend_n", "pend_t", "pend_gap")
 
     def __init__(self, rules: CompiledRules, ch: int, *, burst: bool, start: int = 0, fast_repeat: bool = True):
         cfg = rules.cfg
@@ -77,6 +77,12 @@ class ChannelController:
         self.win: dict[tuple, deque] = {}
         self.wn = 0
         self.seq = 0
+        self.plan: list | None = None   # command mode: the window's FR-FCFS plan while it holds (_decide_window)
+        self.plan_e: list | None = None  # and its groups' earliest cycles by the rules while the state holds
+        # command mode: the timing update of the last ``pend_n`` requests (the same command at the same bank,
+        # the last at ``pend_t``) is not applied yet (see commit and decide); ``pend_gap`` is that command's
+        # self-spacing
+        self.pend_n = self.pend_t = self.pend_gap = 0
         self.c_op = self.c_bank = self.c_row = self.c_col = -1
         self.c_left = 0
         self.p_block = None
@@ -169,6 +175,7 @@ class ChannelController:
             group = win.get(key)
             if group is None:
                 group = win[key] = deque()
+                self.plan = None
             group.append((seq, nxt[3], arr))
             seq += 1
             pos += 1
@@ -191,6 +198,10 @@ class ChannelController:
             for i in st.earl[c][b + 1]:
                 if nxt[i] > e:
                     e = nxt[i]
+            if self.pend_n:   # the updates not applied yet are this command's own: they bind by its spacing
+                g = self.pend_t + self.pend_gap
+                if g > e:
+                    e = g
             t = e if e > self.ready else self.ready
             if self.wn:
                 ent = self.win[self.p_idx][0]
@@ -203,6 +214,10 @@ class ChannelController:
                     self.p_col = self.c_col
                 self.p_t, self.p_e = t, e
                 return S_CMD
+        if self.wn:   # requests are queued: FR-FCFS (the loop below would come to the same call)
+            return self._decide_window()
+        if self.pend_n:
+            self._apply_pending()
         while True:
             if self.c_left <= 0 and not self.wn:
                 item = self._fetch()
@@ -251,6 +266,15 @@ class ChannelController:
                 return self._decide_window()
             if self._decide_pim():
                 return S_CMD
+
+    def _apply_pending(self) -> None:
+        """Apply the deferred timing update of the last requests (command mode, see :meth:`commit`)."""
+        st = self.st
+        c, b = self.p_ci, self.p_bank
+        st.apply_upd[c][b + 1](st.nxt, self.pend_t)   # timing updates are maxima: the last one covers them all
+        st.counts[c * st.b1 + b + 1] += self.pend_n
+        self.pend_n = 0
+        self.plan_e = None
 
     def _decide_pim(self) -> bool:
         st = self.st
@@ -320,20 +344,83 @@ class ChannelController:
         """FR-FCFS over the queued requests: earliest issue cycle first, then row hits, then the oldest.
 
         Requests with the same (op, bank, row) need the same command at the same cycle, so only the oldest of
-        each group competes; that is the per-request FR-FCFS choice at a fraction of the work.
+        each group competes; that is the per-request FR-FCFS choice at a fraction of the work. Which command
+        each group needs (column, ACT or PRE; a PRE is never chosen for a bank with a queued hit) depends only on
+        the open rows and the set of groups, so command mode keeps that :meth:`_plan` until a command changes
+        the rows or mode (``special``) or a group appears or empties; each decision then only recomputes the
+        issue cycles. A deferred update of the last requests (``pend_n``, see :meth:`commit`) is taken into
+        account through each group's cross latencies (the largest latency by which that command raises the
+        group's earliest slots, :meth:`CompiledRules.cross`), and applied before any other command is chosen.
         """
         st = self.st
         if st.mode != MODE_BANK:
+            if self.pend_n:
+                self._apply_pending()
             self._emit(self.ci["mode_bank"], -1, -1, -1, 1, K_PREP)
             return S_CMD
-        orow = st.open_row
+        plan = self.plan
+        ec = self.plan_e
+        if plan is None:
+            plan = self._plan()
+            ec = None
+            if not self.burst:
+                self.plan = plan
+        if ec is None:  # (the timing state stays while the last requests' update is deferred)
+            ec = [st.earliest(entry[1], entry[2]) for entry in plan]
+            if not self.burst:
+                self.plan_e = ec
         ready = self.ready
-        nxt, earl, win_fol = st.nxt, st.earl, st.win_fol
         bus = st.last + st.bus_gap
-        ci_rd, ci_wr, ci_act, ci_pre = self.ci_rd, self.ci_wr, self.ci_act, self.ci_pre
-        protected = None
+        pend = self.pend_n
+        if pend:
+            pk = self.p_ci * st.b1 + self.p_bank + 1
+            pt = self.pend_t
         best = None
         best_t = best_hit = best_seq = best_e = best_a = 0
+        for entry, e in zip(plan, ec):
+            if e < bus:
+                e = bus
+            if pend:    # (window rules read only the ACT history, which the deferred update leaves alone)
+                lat = entry[5].get(pk)
+                if lat is None:     # a command the plan does not know: apply it and start over
+                    self._apply_pending()
+                    return self._decide_window()
+                if pt + lat > e:
+                    e = pt + lat
+            t = e if e > ready else ready
+            seq, _col, arr = entry[4][0]
+            if arr > t:
+                t = arr
+            if best is None or t < best_t or (t == best_t and (entry[3] < best_hit or entry[3] == best_hit and seq < best_seq)):
+                best, best_t, best_hit, best_seq, best_e, best_a = entry, t, entry[3], seq, e, arr
+        key, c, b, _hit, group, _cross = best
+        if pend and (c != self.p_ci or b != self.p_bank or best_t >= self.ref_due):
+            self._apply_pending()   # another command next: the state must be whole
+        if c == self.ci_act:   # (not before the request arrived: best_a)
+            return self._emit(c, b, key[2], -1, 1, K_PREP, best_e, best_a) and S_CMD
+        if c == self.ci_pre:
+            return self._emit(c, b, -1, -1, 1, K_PREP, best_e, best_a) and S_CMD
+        self.p_idx = key  # which queued group the column command serves (its oldest request)
+        if self.burst:
+            return self._emit(c, b, key[2], group[0][1], self._window_run(key), K_REQ, best_e, best_a) and S_CMD
+        if best_t >= self.ref_due:
+            return self._emit_refresh() and S_CMD
+        # = self._emit(c, b, r, col, 1, K_REQ, best_e), the common case inline
+        self.p_ci, self.p_bank, self.p_row, self.p_col, self.p_t, self.p_n, self.p_kind, self.p_e = \
+            c, b, key[2], group[0][1], best_t, 1, K_REQ, best_e
+        return S_CMD
+
+    def _plan(self) -> list[tuple]:
+        """Per queued group (oldest first): ``(key, command, bank, hit, group, cross)``, ``hit`` 0 for a row hit (the column command) and 1 for the ACT or PRE it needs; groups whose
+        PRE would close a row another queued group hits are left out. ``cross`` maps each command that can be
+        pending (the plan's column commands and the one pending now, by counter index) to its cross latency
+        into the group's earliest slots."""
+        st = self.st
+        rules = self.rules
+        orow = st.open_row
+        ci_rd, ci_wr, ci_act, ci_pre = self.ci_rd, self.ci_wr, self.ci_act, self.ci_pre
+        protected = None
+        rows = []
         for key, group in self.win.items():
             op, b, r = key
             o = orow[b]
@@ -350,34 +437,15 @@ class ChannelController:
                     continue
                 c = ci_pre
                 hit = 1
-            if win_fol[c]:
-                e = st.earliest(c, b)
-            else:   # st.earliest without window rules, inline
-                e = bus
-                for i in earl[c][b + 1]:
-                    if nxt[i] > e:
-                        e = nxt[i]
-            t = e if e > ready else ready
-            seq, _col, arr = group[0]
-            if arr > t:
-                t = arr
-            if best is None or t < best_t or (t == best_t and (hit < best_hit or hit == best_hit and seq < best_seq)):
-                best, best_t, best_hit, best_seq, best_e, best_a = (key, c), t, hit, seq, e, arr
-        key, c = best
-        _op, b, r = key
-        if c == ci_act:   # (not before the request arrived: best_a)
-            return self._emit(c, b, r, -1, 1, K_PREP, best_e, best_a) and S_CMD
-        if c == ci_pre:
-            return self._emit(c, b, -1, -1, 1, K_PREP, best_e, best_a) and S_CMD
-        self.p_idx = key  # which queued group the column command serves (its oldest request)
+            rows.append((key, c, b, hit, group))
         if self.burst:
-            return self._emit(c, b, r, self.win[key][0][1], self._window_run(key), K_REQ, best_e, best_a) and S_CMD
-        if best_t >= self.ref_due:
-            return self._emit_refresh() and S_CMD
-        # = self._emit(c, b, r, col, 1, K_REQ, best_e), the common case inline
-        self.p_ci, self.p_bank, self.p_row, self.p_col, self.p_t, self.p_n, self.p_kind, self.p_e = \
-            c, b, r, self.win[key][0][1], best_t, 1, K_REQ, best_e
-        return S_CMD
+            return [row + (None,) for row in rows]
+        pending = {(row[1], row[2]) for row in rows if not row[3]}
+        if self.pend_n:
+            pending.add((self.p_ci, self.p_bank))
+        b1 = st.b1
+        return [row + ({cp * b1 + bp + 1: rules.cross(cp, bp, row[1], row[2]) for cp, bp in pending},)
+                for row in rows]
 
     def _window_run(self, key: tuple) -> int:
         """How many oldest-first hits to one row FR-FCFS will issue back to back from here (burst mode)."""
@@ -445,14 +513,37 @@ class ChannelController:
         c, b, n, t, kind = self.p_ci, self.p_bank, self.p_n, self.p_t, self.p_kind
         if self.slack is not None:
             self.slack.append(t - self.p_e)
+        if n == 1 and not self.burst and st.trace is None and not st.special[c]:
+            # command mode defers the timing update and the count of a plain command: until the next decision
+            # that is not the same command again (which applies it first, _apply_pending) only this command's
+            # own spacing and its cross latencies can bind, and applying the latest update once equals applying
+            # each (timing updates are maxima); the rest of ChannelState.issue is done now
+            st.last = t
+            d = t + st.done_cycles[c]
+            if d > st.done:
+                st.done = d
+            if not self.pend_n:
+                self.pend_gap = self.rules.gap[c][b + 1]
+            self.pend_n += 1
+            self.pend_t = t
+            deferred = True
+        else:
+            deferred = False
+            self.plan_e = None     # the timing state changes now
         if kind == K_REQ:
             key = self.p_idx
             win = self.win
             group = win[key]
             if n == 1:
-                st.issue(c, b, self.p_row, group.popleft()[1], t)
+                if deferred:
+                    group.popleft()
+                else:
+                    st.issue(c, b, self.p_row, group.popleft()[1], t)
+                    if st.special[c]:
+                        self.plan = None
                 if not group:
                     del win[key]
+                    self.plan = None
                 # one queue entry is free now: queue the next request if it is an ordinary one (= _refill)
                 items, pos = self.items, self.pos
                 nxt = items[pos] if pos < len(items) else None
@@ -461,6 +552,7 @@ class ChannelController:
                     g = win.get(k)
                     if g is None:
                         g = win[k] = deque()
+                        self.plan = None
                     g.append((self.seq, nxt[3], 0))
                     self.seq += 1
                     self.pos = pos + 1
@@ -487,9 +579,14 @@ class ChannelController:
                 t = st.issue_run(c, b, self.p_row, cols, t, n, self.rules.gap[c][b + 1])
             if not group:
                 del self.win[key]
+            self.plan = None
             self._refill()
             return t
-        if n == 1:
+        if st.special[c]:
+            self.plan = None   # the open rows or the mode change: the FR-FCFS plan no longer holds
+        if deferred:
+            pass
+        elif n == 1:
             st.issue(c, b, self.p_row, self.p_col, t)
         else:
             t = st.issue_run(c, b, self.p_row, self.p_col, t, n, self.rules.gap[c][b + 1])
