@@ -79,11 +79,10 @@ class Simulator:
             t = pop(times)
             self.now = t
             bucket = buckets[t]
-            i = 0
-            while i < len(bucket):
-                bucket[i](bucket[i + 1])
-                i += 2
-            n += i >> 1
+            it = iter(bucket)   # (callback, arg) pairs; one scheduled at t while the bucket runs joins it
+            for callback, arg in zip(it, it):
+                callback(arg)
+            n += len(bucket) >> 1
             del buckets[t]
         self.events_run += n
         return self.now

@@ -98,7 +98,8 @@ class CompiledRules:
             self.earl.append(earls)
             self.gap.append(gaps)
         self.apply_upd = [[_update_function(u) for u in row] for row in self.upd]
-        self._cross: dict[tuple, int] = {}
+        self._cross_rows: list[list] = [[None] * (B + 1) for _ in range(n)]
+        self._writers: list | None = None
         self.win_pre = [[w for w in self.windows if ci in w[0]] for ci in range(n)]
         self.win_fol = [[(k, w[2], w[3]) for k, w in enumerate(self.windows) if ci in w[1]] for ci in range(n)]
         self.max_window = max([w[3] for w in self.windows], default=0)
@@ -122,15 +123,30 @@ class CompiledRules:
 
     def cross(self, p: int, pb: int, f: int, fb: int) -> int:
         """The largest latency by which command ``p`` at bank ``pb`` raises an earliest slot of command ``f`` at
-        bank ``fb`` (``-1`` = channel-wide), or a large negative number if it raises none: issuing ``p`` at
-        ``t`` makes ``f`` at ``fb`` wait until at least ``t + cross`` by the slots (the bus aside)."""
-        key = (p, pb, f, fb)
-        v = self._cross.get(key)
-        if v is None:
-            own = set(self.earl[f][fb + 1])
-            v = max([lat for lat, slots in self.upd[p][pb + 1] or () for i in slots if i in own], default=-(1 << 60))
-            self._cross[key] = v
-        return v
+        bank ``fb`` (``-1`` = channel-wide), or :data:`NO_CROSS` if it raises none: issuing ``p`` at ``t`` makes
+        ``f`` at ``fb`` wait until at least ``t + cross`` by the slots (the bus aside)."""
+        return self.cross_row(f, fb).get(p * (self.banks + 1) + pb + 1, NO_CROSS)
+
+    def cross_row(self, f: int, fb: int) -> dict[int, int]:
+        """:meth:`cross` into command ``f`` at bank ``fb`` from every command that raises one of its slots, keyed
+        by the counter index ``p * (banks + 1) + pb + 1`` of the raising command (missing: it raises none)."""
+        row = self._cross_rows[f][fb + 1]
+        if row is None:
+            if self._writers is None:     # slot -> [(counter index, latency)] of every update, built once
+                self._writers = [[] for _ in range(self.size)]
+                b1 = self.banks + 1
+                for p, per_bank in enumerate(self.upd):
+                    for k, groups in enumerate(per_bank):
+                        for lat, slots in groups or ():
+                            for i in slots:
+                                self._writers[i].append((p * b1 + k, lat))
+            row = {}
+            for i in self.earl[f][fb + 1]:
+                for pk, lat in self._writers[i]:
+                    if row.get(pk, NO_CROSS) < lat:
+                        row[pk] = lat
+            self._cross_rows[f][fb + 1] = row
+        return row
 
     def _slot(self, lv: int, f: int, b: int, slots) -> int:
         if lv == 0:
@@ -141,6 +157,8 @@ class CompiledRules:
 
 
 SCOPE_LEVEL = {"channel": 0, "bankgroup": 1, "bank": 2}
+#: CompiledRules.cross of a command that raises none of the other's slots
+NO_CROSS = -(1 << 60)
 
 
 def _update_function(groups):

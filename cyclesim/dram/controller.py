@@ -35,7 +35,7 @@ import copy
 from collections import deque
 
 from archsim.base.errors import SimulationError
-from archsim.cyclesim.dram.channel import MODE_BANK, MODE_REG, ChannelState, CompiledRules
+from archsim.cyclesim.dram.channel import MODE_BANK, MODE_REG, NO_CROSS, ChannelState, CompiledRules
 from archsim.cyclesim.dram.program import (OP_ACT, OP_AF, OP_ARRIVE, OP_COPY_BKGB, OP_COPY_GBBK, OP_DELAY, OP_EWMUL, OP_MAC_ABK, OP_MAC_SBK, OP_MEMO, OP_NAMES,
                                    OP_PRE, OP_RD, OP_RD_AF, OP_RD_MAC, OP_RD_SBK, OP_SYNC, OP_WR, OP_WR_ABK,
                                    OP_WR_BIAS, OP_WR_GB, OP_WR_SBK, DramBlock, DramRepeat)
@@ -52,7 +52,7 @@ class ChannelController:
                  "nrefi", "q", "win", "wn", "seq", "c_op", "c_bank", "c_row", "c_col", "c_left", "p_ci", "p_bank",
                  "p_row", "p_col", "p_t", "p_n", "p_kind", "p_e", "p_block", "stop_depth", "instr_cmd", "ci",
                  "refreshes", "row_acc", "slack", "p_idx", "stream", "ci_rd", "ci_wr", "ci_act", "ci_pre",
-                 "fast_repeat", "base", "timed", "bases", "plan", "plan_e", "pend_n", "pend_t", "pend_gap")
+                 "fast_repeat", "base", "timed", "bases", "plan", "plan_e", "own_e", "pend_n", "pend_t", "pend_gap", "defer")
 
     def __init__(self, rules: CompiledRules, ch: int, *, burst: bool, start: int = 0, fast_repeat: bool = True):
         cfg = rules.cfg
@@ -79,10 +79,12 @@ class ChannelController:
         self.seq = 0
         self.plan: list | None = None   # command mode: the window's FR-FCFS plan while it holds (_decide_window)
         self.plan_e: list | None = None  # and its groups' earliest cycles by the rules while the state holds
+        self.own_e: int | None = None    # and the streaming command's (see decide)
         # command mode: the timing update of the last ``pend_n`` requests (the same command at the same bank,
         # the last at ``pend_t``) is not applied yet (see commit and decide); ``pend_gap`` is that command's
         # self-spacing
         self.pend_n = self.pend_t = self.pend_gap = 0
+        self.defer = False   # set for a run in command mode without a trace (DramSystem): commit may defer
         self.c_op = self.c_bank = self.c_row = self.c_col = -1
         self.c_left = 0
         self.p_block = None
@@ -193,11 +195,18 @@ class ChannelController:
             self.stream = False
             st = self.st
             c, b = self.p_ci, self.p_bank
-            nxt = st.nxt
-            e = st.last + st.bus_gap
-            for i in st.earl[c][b + 1]:
-                if nxt[i] > e:
-                    e = nxt[i]
+            e = self.own_e    # the slots' part stays while the command's own update is deferred
+            if e is None:
+                nxt = st.nxt
+                e = 0
+                for i in st.earl[c][b + 1]:
+                    if nxt[i] > e:
+                        e = nxt[i]
+                if not self.burst:
+                    self.own_e = e
+            bus = st.last + st.bus_gap
+            if bus > e:
+                e = bus
             if self.pend_n:   # the updates not applied yet are this command's own: they bind by its spacing
                 g = self.pend_t + self.pend_gap
                 if g > e:
@@ -214,6 +223,7 @@ class ChannelController:
                     self.p_col = self.c_col
                 self.p_t, self.p_e = t, e
                 return S_CMD
+        self.own_e = None   # (it is the streaming command's, and another may be chosen now)
         if self.wn:   # requests are queued: FR-FCFS (the loop below would come to the same call)
             return self._decide_window()
         if self.pend_n:
@@ -271,10 +281,14 @@ class ChannelController:
         """Apply the deferred timing update of the last requests (command mode, see :meth:`commit`)."""
         st = self.st
         c, b = self.p_ci, self.p_bank
-        st.apply_upd[c][b + 1](st.nxt, self.pend_t)   # timing updates are maxima: the last one covers them all
+        t = self.pend_t
+        st.apply_upd[c][b + 1](st.nxt, t)   # timing updates are maxima: the last one covers them all
         st.counts[c * st.b1 + b + 1] += self.pend_n
+        d = t + st.done_cycles[c]
+        if d > st.done:
+            st.done = d
         self.pend_n = 0
-        self.plan_e = None
+        self.plan_e = self.own_e = None
 
     def _decide_pim(self) -> bool:
         st = self.st
@@ -381,12 +395,9 @@ class ChannelController:
             if e < bus:
                 e = bus
             if pend:    # (window rules read only the ACT history, which the deferred update leaves alone)
-                lat = entry[5].get(pk)
-                if lat is None:     # a command the plan does not know: apply it and start over
-                    self._apply_pending()
-                    return self._decide_window()
-                if pt + lat > e:
-                    e = pt + lat
+                lat = pt + entry[5].get(pk, NO_CROSS)
+                if lat > e:
+                    e = lat
             t = e if e > ready else ready
             seq, _col, arr = entry[4][0]
             if arr > t:
@@ -411,10 +422,10 @@ class ChannelController:
         return S_CMD
 
     def _plan(self) -> list[tuple]:
-        """Per queued group (oldest first): ``(key, command, bank, hit, group, cross)``, ``hit`` 0 for a row hit (the column command) and 1 for the ACT or PRE it needs; groups whose
-        PRE would close a row another queued group hits are left out. ``cross`` maps each command that can be
-        pending (the plan's column commands and the one pending now, by counter index) to its cross latency
-        into the group's earliest slots."""
+        """Per queued group (oldest first): ``(key, command, bank, hit, group, cross)``, ``hit`` 0 for a row hit
+        (the column command) and 1 for the ACT or PRE it needs; groups whose PRE would close a row another queued
+        group hits are left out. ``cross`` is :meth:`CompiledRules.cross_row` of the group's command (command
+        mode: a deferred update is accounted for through it)."""
         st = self.st
         rules = self.rules
         orow = st.open_row
@@ -440,12 +451,7 @@ class ChannelController:
             rows.append((key, c, b, hit, group))
         if self.burst:
             return [row + (None,) for row in rows]
-        pending = {(row[1], row[2]) for row in rows if not row[3]}
-        if self.pend_n:
-            pending.add((self.p_ci, self.p_bank))
-        b1 = st.b1
-        return [row + ({cp * b1 + bp + 1: rules.cross(cp, bp, row[1], row[2]) for cp, bp in pending},)
-                for row in rows]
+        return [row + (rules.cross_row(row[1], row[2]),) for row in rows]
 
     def _window_run(self, key: tuple) -> int:
         """How many oldest-first hits to one row FR-FCFS will issue back to back from here (burst mode)."""
@@ -513,15 +519,12 @@ class ChannelController:
         c, b, n, t, kind = self.p_ci, self.p_bank, self.p_n, self.p_t, self.p_kind
         if self.slack is not None:
             self.slack.append(t - self.p_e)
-        if n == 1 and not self.burst and st.trace is None and not st.special[c]:
-            # command mode defers the timing update and the count of a plain command: until the next decision
-            # that is not the same command again (which applies it first, _apply_pending) only this command's
-            # own spacing and its cross latencies can bind, and applying the latest update once equals applying
-            # each (timing updates are maxima); the rest of ChannelState.issue is done now
+        if n == 1 and self.defer and not st.special[c]:
+            # command mode defers the timing update, the count and the done cycle of a plain command: until the
+            # next decision that is not the same command again (which applies them first, _apply_pending) only
+            # this command's own spacing and its cross latencies can bind, and applying the latest update once
+            # equals applying each (timing updates are maxima); the bus (st.last) moves now
             st.last = t
-            d = t + st.done_cycles[c]
-            if d > st.done:
-                st.done = d
             if not self.pend_n:
                 self.pend_gap = self.rules.gap[c][b + 1]
             self.pend_n += 1
@@ -529,7 +532,7 @@ class ChannelController:
             deferred = True
         else:
             deferred = False
-            self.plan_e = None     # the timing state changes now
+            self.plan_e = self.own_e = None     # the timing state changes now
         if kind == K_REQ:
             key = self.p_idx
             win = self.win
@@ -545,23 +548,27 @@ class ChannelController:
                     del win[key]
                     self.plan = None
                 # one queue entry is free now: queue the next request if it is an ordinary one (= _refill)
-                items, pos = self.items, self.pos
-                nxt = items[pos] if pos < len(items) else None
+                pos = self.pos
+                try:
+                    nxt = self.items[pos]
+                except IndexError:
+                    nxt = None
                 if type(nxt) is tuple and nxt[0] <= OP_WR:
                     k = nxt[:3]
                     g = win.get(k)
                     if g is None:
                         g = win[k] = deque()
                         self.plan = None
-                    g.append((self.seq, nxt[3], 0))
-                    self.seq += 1
+                    seq = self.seq
+                    g.append((seq, nxt[3], 0))
+                    self.seq = seq + 1
                     self.pos = pos + 1
                 else:
                     self.wn -= 1
                     if type(nxt) is tuple and nxt[0] == OP_ARRIVE:
                         self._refill()
                 # command mode: if only this group is queued, FR-FCFS picks its next request (same command)
-                self.stream = len(win) == 1 and key in win and not self.burst
+                self.stream = deferred and len(win) == 1 and key in win
                 return t
             else:  # the window is this one group; the run also serves requests not yet queued
                 k = n - self.wn

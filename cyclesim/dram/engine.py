@@ -84,13 +84,14 @@ class _Next:
 
 
 class ChannelEngine(Component):
-    __slots__ = ("ctl", "system", "_fire", "_times", "_buckets")
+    __slots__ = ("ctl", "system", "_fire", "_pair", "_times", "_buckets")
 
     def __init__(self, sim, system, ctl: ChannelController):
         super().__init__(sim, f"dram.ch{ctl.ch}", "dram")
         self.ctl = ctl
         self.system = system
         self._fire = self.fire      # one bound method for every command event
+        self._pair = (self._fire, None)
         self._times, self._buckets = sim.calendar()
 
     def start(self, cycle: int) -> None:
@@ -112,8 +113,7 @@ class ChannelEngine(Component):
                 self._buckets[t] = [self._fire, None]
                 heappush(self._times, t)
             else:
-                bucket.append(self._fire)
-                bucket.append(None)
+                bucket += self._pair
         else:
             self._other(s)
 

@@ -315,6 +315,7 @@ class DramSystem:
             c.load(lists[c.ch])
             c.st.trace = [] if trace else None
             c.slack = [] if trace and self.mode == "command" else None
+            c.defer = not trace and self.mode == "command"   # (ChannelController.commit)
         pending = None
         if rshape is not None and len(runners) == 1 and not trace and self.mode == "burst":
             lead = runners[0]

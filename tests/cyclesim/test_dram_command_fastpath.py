@@ -6,7 +6,7 @@ streams (many groups entering and leaving a small queue) pins the invalidation.
 
 Without a trace, command mode defers the timing update of a run of requests served back to back (the same
 command at the same bank) and accounts for it through the command's self-spacing and its cross latencies
-(``ChannelController.commit`` / ``_decide_window``, ``CompiledRules.cross``); with a trace every command is
+(``ChannelController.commit`` / ``_decide_window``, ``CompiledRules.cross_row``); with a trace every command is
 applied at once through ``ChannelState.issue``. The traced path is the one the mode-agreement and checker tests
 pin, so untraced == traced on many programs pins the fast path. Planted faults (a forgotten deferred update, a
 zero self-spacing, no cross latency) must make some program disagree.
@@ -112,27 +112,28 @@ def test_untraced_command_mode_equals_traced():
 
 
 def test_the_fast_path_defers_and_crosses():
-    """The programs above do reach the deferred update and the cross latencies (else the test proves nothing)."""
+    """The programs above do reach the deferred update and FR-FCFS decisions made with one pending (else the
+    test proves nothing)."""
     seen = {"deferred": 0, "crossed": 0}
-    apply, cross = CT.ChannelController._apply_pending, CH.CompiledRules.cross
+    apply, window = CT.ChannelController._apply_pending, CT.ChannelController._decide_window
 
     def counting_apply(self):
         seen["deferred"] += self.pend_n
         apply(self)
 
-    def counting_cross(self, *a):
-        seen["crossed"] += 1
-        return cross(self, *a)
+    def counting_window(self):
+        seen["crossed"] += self.pend_n > 0
+        return window(self)
 
     mp = pytest.MonkeyPatch()
     mp.setattr(CT.ChannelController, "_apply_pending", counting_apply)
-    mp.setattr(CH.CompiledRules, "cross", counting_cross)
+    mp.setattr(CT.ChannelController, "_decide_window", counting_window)
     try:
         for _seed, spec, prog in _programs(8):
             DramSystem(spec, "command").run(prog)
     finally:
         mp.undo()
-    assert seen["deferred"] > 1000 and seen["crossed"] > 50
+    assert seen["deferred"] > 1000 and seen["crossed"] > 500
 
 
 def test_planted_fault_forgotten_deferred_update_is_caught(monkeypatch):
@@ -144,7 +145,7 @@ def test_planted_fault_forgotten_deferred_update_is_caught(monkeypatch):
 
 
 def test_planted_fault_no_cross_latency_is_caught(monkeypatch):
-    monkeypatch.setattr(CH.CompiledRules, "cross", lambda self, p, pb, f, fb: -(1 << 60))
+    monkeypatch.setattr(CH.CompiledRules, "cross_row", lambda self, f, fb: {})
     assert _disagreements(12)
 
 
