@@ -52,7 +52,7 @@ class ChannelController:
                  "nrefi", "q", "win", "wn", "seq", "c_op", "c_bank", "c_row", "c_col", "c_left", "p_ci", "p_bank",
                  "p_row", "p_col", "p_t", "p_n", "p_kind", "p_e", "p_block", "stop_depth", "instr_cmd", "ci",
                  "refreshes", "row_acc", "slack", "p_idx", "stream", "ci_rd", "ci_wr", "ci_act", "ci_pre",
-                 "fast_repeat", "base", "timed", "bases", "plan", "plan_e", "own_e", "pend_n", "pend_t", "pend_gap", "defer")
+                 "fast_repeat", "base", "timed", "bases", "plan", "plan_e", "own_e", "pend_n", "pend_t", "pend_gap", "defer", "rival", "rival_for")
 
     def __init__(self, rules: CompiledRules, ch: int, *, burst: bool, start: int = 0, fast_repeat: bool = True):
         cfg = rules.cfg
@@ -85,6 +85,8 @@ class ChannelController:
         # self-spacing
         self.pend_n = self.pend_t = self.pend_gap = 0
         self.defer = False   # set for a run in command mode without a trace (DramSystem): commit may defer
+        self.rival: tuple | None = None       # the other queued group while two stream (see _rival)
+        self.rival_for: tuple | None = None   # (plan, key, rival) of the last _rival
         self.c_op = self.c_bank = self.c_row = self.c_col = -1
         self.c_left = 0
         self.p_block = None
@@ -212,11 +214,16 @@ class ChannelController:
                 if g > e:
                     e = g
             t = e if e > self.ready else self.ready
+            full = False
             if self.wn:
                 ent = self.win[self.p_idx][0]
                 if ent[2] > t:
                     t = ent[2]
-            if t < self.ref_due and not st.win_fol[c]:
+                rv = self.rival
+                if rv is not None:   # another group is queued: it cannot issue before pend_t + rv[0]
+                    lim = self.pend_t + rv[0]
+                    full = t > lim or t == lim and not rv[1] and rv[2][0][0] < ent[0]
+            if t < self.ref_due and not full and not st.win_fol[c]:
                 if self.wn:   # the FR-FCFS queue holds one group (the one just served): its oldest is next
                     self.p_col = ent[1]
                 else:
@@ -421,6 +428,26 @@ class ChannelController:
             c, b, key[2], group[0][1], best_t, 1, K_REQ, best_e
         return S_CMD
 
+    def _rival(self, key: tuple) -> tuple:
+        """With the plan's two groups, the one just served (``key``, a row hit, its command's update deferred)
+        and another: ``(lat, hit, group)`` of the other, ``lat`` the least it waits after the deferred command
+        (its cross latency, at least the bus spacing), so the served group's next request issues first if it
+        can issue before ``pend_t + lat`` (or at it, winning the tie: the other is no hit or is younger); None
+        if the plan is not that. Returns and keeps ``(plan, key, rival)`` (commit reuses it for the plan)."""
+        plan = self.plan
+        mine = [e for e in plan if e[0] == key]
+        others = [e for e in plan if e[0] != key]
+        rv = None
+        if len(mine) == 1 and not mine[0][3]:
+            if not others:        # the other group waits for a PRE that would close the served row
+                rv = (1 << 62, 1, None)
+            elif len(others) == 1:
+                y = others[0]
+                lat = y[5].get(mine[0][1] * self.st.b1 + mine[0][2] + 1, NO_CROSS)
+                rv = (max(lat, self.rules.bus_gap), y[3], y[4])
+        self.rival_for = rf = (plan, key, rv)
+        return rf
+
     def _plan(self) -> list[tuple]:
         """Per queued group (oldest first): ``(key, command, bank, hit, group, cross)``, ``hit`` 0 for a row hit
         (the column command) and 1 for the ACT or PRE it needs; groups whose PRE would close a row another queued
@@ -519,7 +546,7 @@ class ChannelController:
         c, b, n, t, kind = self.p_ci, self.p_bank, self.p_n, self.p_t, self.p_kind
         if self.slack is not None:
             self.slack.append(t - self.p_e)
-        if n == 1 and self.defer and not st.special[c]:
+        if self.defer and n == 1 and not st.special[c]:
             # command mode defers the timing update, the count and the done cycle of a plain command: until the
             # next decision that is not the same command again (which applies them first, _apply_pending) only
             # this command's own spacing and its cross latencies can bind, and applying the latest update once
@@ -567,8 +594,23 @@ class ChannelController:
                     self.wn -= 1
                     if type(nxt) is tuple and nxt[0] == OP_ARRIVE:
                         self._refill()
-                # command mode: if only this group is queued, FR-FCFS picks its next request (same command)
-                self.stream = deferred and len(win) == 1 and key in win
+                # command mode: if only this group is queued, FR-FCFS picks its next request (the same
+                # command); with one other group, too unless that one can come first (decide checks _rival)
+                if deferred and key in win:
+                    nw = len(win)
+                    if nw == 1:
+                        self.stream = True
+                        self.rival = None
+                    elif nw == 2 and self.plan is not None:
+                        rf = self.rival_for
+                        if rf is None or rf[0] is not self.plan or rf[1] is not key:
+                            rf = self._rival(key)
+                        self.rival = rv = rf[2]
+                        self.stream = rv is not None
+                    else:
+                        self.stream = False
+                else:
+                    self.stream = False
                 return t
             else:  # the window is this one group; the run also serves requests not yet queued
                 k = n - self.wn
@@ -589,7 +631,7 @@ class ChannelController:
             self.plan = None
             self._refill()
             return t
-        if st.special[c]:
+        if self.plan is not None and st.special[c]:
             self.plan = None   # the open rows or the mode change: the FR-FCFS plan no longer holds
         if deferred:
             pass
