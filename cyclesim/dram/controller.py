@@ -5,7 +5,14 @@ FR-FCFS window) and the row-buffer/mode state, picks the next DRAM command and i
 max(earliest-by-rules, ready)``; ``commit()`` applies it. Both fidelities run this same code:
 
 * command mode: the kernel runs one event per command, at its issue cycle (``decide`` right after each commit;
-  while a multi-column instruction streams in an open row only the issue cycle is recomputed);
+  while a multi-column instruction streams in an open row, or FR-FCFS serves one group's row hits, only the
+  issue cycle is recomputed). Without a trace, ``commit`` defers the timing update, count and done cycle of a
+  plain command (no row, mode or window effect) while the same command follows: timing updates are maxima, so
+  applying the last one equals applying each, and until then the next decision needs only the command's own
+  spacing (``CompiledRules.gap``) and, for the other queued groups, its cross latencies
+  (``CompiledRules.cross_row``); any other decision applies it first (``_apply_pending``). An FR-FCFS window's
+  plan (the command each group needs) is kept until a command changes the rows or mode or a group enters or
+  empties (``_plan``), and its groups' earliest cycles while the timing state stays;
 * burst mode: when the next command is a column command that repeats (the n MAC16 of a MAC_ABK in an open
   row, WRGB of a WR_GB, reads of a window that all hit one row), ``decide`` returns the whole run: after the first
   command only the command's own spacing ``gap`` binds (the other constraints are fixed maxima already met), so
