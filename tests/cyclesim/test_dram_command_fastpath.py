@@ -1,8 +1,8 @@
 """Command mode's FR-FCFS fast paths: the kept plan against burst mode, the untraced path against the traced one.
 
-Command mode keeps each FR-FCFS window's plan (which command each queued group needs) until the rows, the mode or
-the set of groups change; burst mode works the plan out at every decision, so command == burst on request
-streams (many groups entering and leaving a small queue) pins the invalidation.
+The controller keeps each FR-FCFS window's plan (which command each queued group needs) until the rows, the mode
+or the set of groups change; ``keep_plan = False`` works it out at every decision instead, the reference for the
+kept one in both modes, on request streams (many groups entering and leaving a small queue) and random programs.
 
 Without a trace, command mode defers the timing update of a run of requests served back to back (the same
 command at the same bank) and accounts for it through the command's self-spacing and its cross latencies
@@ -88,6 +88,38 @@ def _mode_disagreements(count: int) -> list[int]:
             bad.append(seed)
         assert check_trace(a.trace, spec) == [], f"seed {seed}"
     return bad
+
+
+def _plan_disagreements(count: int) -> list[tuple]:
+    """Programs whose results change when the FR-FCFS plan is worked out at every decision instead of kept."""
+    bad = []
+    for seed, spec, prog in _programs(count):
+        for mode in ("command", "burst"):
+            kept = DramSystem(spec, mode).run(prog)
+            CT.ChannelController.keep_plan = False
+            try:
+                fresh = DramSystem(spec, mode).run(prog)
+            finally:
+                CT.ChannelController.keep_plan = True
+            if _figures(kept) != _figures(fresh):
+                bad.append((seed, mode))
+    return bad
+
+
+def test_kept_plan_equals_the_plan_worked_out_at_every_decision():
+    assert _plan_disagreements(48) == []
+
+
+def test_planted_fault_plan_kept_across_a_new_group_is_caught(monkeypatch):
+    """A plan that misses the newest group (as if it were not dropped when the group entered), in both modes."""
+    plan = CT.ChannelController._plan
+
+    def stale(self):
+        rows = plan(self)
+        return rows[:-1] if self.keep_plan and len(rows) > 1 else rows
+
+    monkeypatch.setattr(CT.ChannelController, "_plan", stale)
+    assert _plan_disagreements(16)
 
 
 def test_command_mode_equals_burst_mode_on_request_streams():
