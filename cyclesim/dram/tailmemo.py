@@ -40,6 +40,7 @@ class TailMemo:
     def __init__(self, system):
         self.system = system
         self.hits = self.misses = 0
+        self._shapes: dict[tuple, RunShape] = {}   # a tail's items -> its RunShape (the same tails recur)
 
     def run(self, eng) -> int:
         """Run the tail at ``eng``'s controller (just after a MEMO hint): from the memo, or simulated and
@@ -62,7 +63,12 @@ class TailMemo:
         if end == pos or timed or not self.enabled or st.trace is not None or ctl.wn or ctl.c_left > 0 \
                 or ctl.frames:
             return 0                # nothing to memoize, or not keyable: the controller simply goes on
-        shape = RunShape(items[pos:end], ctl.row_acc)
+        seg = tuple(items[pos:end])
+        shape = self._shapes.get(seg)
+        if shape is None:
+            if len(self._shapes) >= 4096:
+                self._shapes.clear()
+            shape = self._shapes[seg] = RunShape(seg, ctl.row_acc)
         lo = shape.base_row
         rows = range(-lo, self.system.cfg.rows - lo)
         key, ref = self.key(eng, shape.sig, lo, rows)
