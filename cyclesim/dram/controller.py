@@ -59,7 +59,8 @@ class ChannelController:
                  "nrefi", "q", "win", "wn", "seq", "c_op", "c_bank", "c_row", "c_col", "c_left", "p_ci", "p_bank",
                  "p_row", "p_col", "p_t", "p_n", "p_kind", "p_e", "p_block", "stop_depth", "instr_cmd", "ci",
                  "refreshes", "row_acc", "slack", "p_idx", "stream", "ci_rd", "ci_wr", "ci_act", "ci_pre",
-                 "fast_repeat", "base", "timed", "bases", "plan", "plan_e", "own_e", "pend_n", "pend_t", "pend_gap", "defer", "rival", "rival_for")
+                 "fast_repeat", "base", "timed", "bases", "plan", "plan_e", "own_e", "pend_n", "pend_t", "pend_gap",
+                 "defer", "rival", "rival_for")
 
     #: keep an FR-FCFS window's plan while it holds (False: work it out at every decision, the reference the
     #: tests compare with)
@@ -88,10 +89,10 @@ class ChannelController:
         self.win: dict[tuple, deque] = {}
         self.wn = 0
         self.seq = 0
-        self.plan: list | None = None   # command mode: the window's FR-FCFS plan while it holds (_decide_window)
+        self.plan: list | None = None   # the window's FR-FCFS plan while it holds (_decide_window, _plan)
         self.plan_e: list | None = None  # and its groups' earliest cycles by the rules while the state holds
         self.own_e: int | None = None    # and the streaming command's (see decide)
-        # command mode: the timing update of the last ``pend_n`` requests (the same command at the same bank,
+        # command mode: the update of the last ``pend_n`` plain commands (the same command at the same bank,
         # the last at ``pend_t``) is not applied yet (see commit and decide); ``pend_gap`` is that command's
         # self-spacing
         self.pend_n = self.pend_t = self.pend_gap = 0
@@ -296,7 +297,7 @@ class ChannelController:
                 return S_CMD
 
     def _apply_pending(self) -> None:
-        """Apply the deferred timing update of the last requests (command mode, see :meth:`commit`)."""
+        """Apply the deferred update (timing, count, done cycle) of the last plain commands (see :meth:`commit`)."""
         st = self.st
         c, b = self.p_ci, self.p_bank
         t = self.pend_t
@@ -433,8 +434,9 @@ class ChannelController:
             seq, _col, arr = entry[4][0]
             if arr > t:
                 t = arr
-            if best is None or t < best_t or (t == best_t and (entry[3] < best_hit or entry[3] == best_hit and seq < best_seq)):
-                best, best_t, best_hit, best_seq, best_e, best_a = entry, t, entry[3], seq, e, arr
+            hit = entry[3]
+            if best is None or t < best_t or (t == best_t and (hit < best_hit or hit == best_hit and seq < best_seq)):
+                best, best_t, best_hit, best_seq, best_e, best_a = entry, t, hit, seq, e, arr
         key, c, b, _hit, group, _cross = best
         if pend and (c != self.p_ci or b != self.p_bank or best_t >= self.ref_due):
             self._apply_pending()   # another command next: the state must be whole
